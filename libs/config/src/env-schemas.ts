@@ -1,0 +1,63 @@
+import { z } from 'zod';
+
+/** Building blocks for service configuration; every value arrives as a string from the environment. */
+
+export const port = () => z.coerce.number().int().min(0).max(65535);
+
+export const positiveInt = () => z.coerce.number().int().positive();
+
+export const nonNegativeInt = () => z.coerce.number().int().min(0);
+
+export const host = () => z.string().min(1).default('127.0.0.1');
+
+/** Secrets: from the environment only, never defaults in code; long enough to resist guessing. */
+export const secret = () =>
+  z.string().min(16, 'must be at least 16 characters (generate one with: openssl rand -hex 24)');
+
+/** A comma-separated list of secrets (API keys can be rotated by listing old and new). */
+export const secretList = () =>
+  z
+    .string()
+    .min(1)
+    .transform((s) =>
+      s
+        .split(',')
+        .map((k) => k.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(secret()).min(1));
+
+export const booleanFlag = () =>
+  z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+export const httpUrl = () => z.url({ protocol: /^https?$/ });
+
+/** `id=url,id=url` — how a node list is written in one variable (e.g. DATA_NODES). */
+export const idUrlList = () =>
+  z
+    .string()
+    .min(1)
+    .transform((s, ctx) => {
+      const entries: { id: string; url: string }[] = [];
+      for (const part of s
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean)) {
+        const eq = part.indexOf('=');
+        const id = part.slice(0, eq);
+        const url = part.slice(eq + 1);
+        if (eq <= 0 || !/^[A-Za-z0-9_-]{1,64}$/.test(id) || !/^https?:\/\/[^\s]+$/.test(url)) {
+          ctx.addIssue({ code: 'custom', message: `"${part}" is not id=http://host:port` });
+          return z.NEVER;
+        }
+        entries.push({ id, url: url.replace(/\/+$/, '') });
+      }
+      if (new Set(entries.map((e) => e.id)).size !== entries.length) {
+        ctx.addIssue({ code: 'custom', message: 'duplicate node id' });
+        return z.NEVER;
+      }
+      return entries;
+    });
+
+export const logLevel = () =>
+  z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');

@@ -1,0 +1,3 @@
+export { loadConfig, loadConfigOrExit } from './load-config.js';
+export * as env from './env-schemas.js';
+export { z } from 'zod';

@@ -1,0 +1,89 @@
+/**
+ * Every error redoubt's domain code can throw, by stable code. Codes are part of the public contract
+ * (clients and scripts match on them), so they are never renamed; new ones are appended.
+ *
+ * `kind` classifies the error for transports without tying domain code to HTTP: the gateway maps kinds
+ * (and a few codes) to status codes, the CLI maps them to exit codes.
+ */
+export type ErrorKind =
+  | 'invalid' // the caller sent something malformed
+  | 'unauthenticated' // no or unknown credentials
+  | 'forbidden' // credentials valid but not allowed
+  | 'not_found'
+  | 'conflict' // a precondition on current state failed
+  | 'too_large'
+  | 'unavailable' // not enough healthy replicas / dependency down; retrying may help
+  | 'timeout' // outcome unknown
+  | 'corrupt' // stored or received data failed verification
+  | 'internal';
+
+export const errorCatalogue = {
+  // configuration and input
+  CONFIG_INVALID: { kind: 'invalid', summary: 'configuration is invalid' },
+  INVALID_ARGUMENT: { kind: 'invalid', summary: 'an argument is invalid' },
+  KEY_EMPTY: { kind: 'invalid', summary: 'the key is empty' },
+  KEY_TOO_LONG: { kind: 'invalid', summary: 'the key is longer than allowed' },
+  KEY_INVALID: { kind: 'invalid', summary: 'the key is not valid UTF-8 or not properly encoded' },
+  VALUE_TOO_LARGE: { kind: 'too_large', summary: 'the value is larger than allowed' },
+  HEADER_INVALID: { kind: 'invalid', summary: 'a request header is malformed' },
+  BODY_INVALID: { kind: 'invalid', summary: 'the request body is malformed' },
+  CONSISTENCY_INVALID: { kind: 'invalid', summary: 'unknown consistency level' },
+  ROUTE_NOT_FOUND: { kind: 'not_found', summary: 'no such route' },
+  METHOD_NOT_ALLOWED: { kind: 'invalid', summary: 'method not allowed on this route' },
+
+  // authentication
+  AUTH_MISSING: { kind: 'unauthenticated', summary: 'credentials are missing' },
+  AUTH_INVALID: { kind: 'forbidden', summary: 'credentials are not valid' },
+
+  // records and storage
+  RECORD_NOT_FOUND: { kind: 'not_found', summary: 'no such record' },
+  RECORD_CORRUPT: { kind: 'corrupt', summary: 'a stored record failed its checksum' },
+  VERSION_INVALID: { kind: 'invalid', summary: 'the version string is malformed' },
+  WRONG_PARTITION: { kind: 'invalid', summary: 'the key does not belong to the given partition' },
+  STORE_UNAVAILABLE: { kind: 'unavailable', summary: 'the storage engine is not open' },
+  FRAME_INVALID: { kind: 'invalid', summary: 'an internal protocol frame is malformed' },
+
+  // replication and quorum
+  QUORUM_NOT_REACHED: { kind: 'unavailable', summary: 'not enough replicas confirmed' },
+  REPLICA_UNAVAILABLE: { kind: 'unavailable', summary: 'a replica did not answer' },
+  REPLICA_TIMEOUT: { kind: 'timeout', summary: 'a replica did not answer in time' },
+  CIRCUIT_OPEN: { kind: 'unavailable', summary: 'the circuit breaker for a downstream is open' },
+  QUEUE_UNAVAILABLE: { kind: 'unavailable', summary: 'the job queue is unreachable' },
+
+  // placement
+  PLACEMENT_INVALID: { kind: 'invalid', summary: 'a placement matrix violates its invariants' },
+  PLACEMENT_REPLICAS_EXCEED_SERVERS: {
+    kind: 'invalid',
+    summary: 'more replicas requested than servers exist',
+  },
+  PLACEMENT_DUPLICATE_SERVER: { kind: 'invalid', summary: 'a server id appears more than once' },
+  PLACEMENT_BAD_WEIGHT: { kind: 'invalid', summary: 'a server weight is not a positive finite number' },
+  PLACEMENT_BAD_PARTITIONS: { kind: 'invalid', summary: 'the partition count is not a positive integer' },
+  PLACEMENT_CHECKSUM_MISMATCH: { kind: 'corrupt', summary: 'a serialised placement failed its checksum' },
+  PLACEMENT_DECODE_FAILED: { kind: 'invalid', summary: 'a serialised placement could not be decoded' },
+  PLACEMENT_STALE_EPOCH: { kind: 'conflict', summary: 'a placement epoch is older than the current one' },
+
+  // membership, recovery, jobs
+  NODE_NOT_FOUND: { kind: 'not_found', summary: 'no such node' },
+  NOT_LEADER: { kind: 'conflict', summary: 'this monitor does not hold the leader lease' },
+  JOB_INVALID: { kind: 'invalid', summary: 'a job payload is malformed' },
+  DIGEST_MISMATCH: { kind: 'corrupt', summary: 'replica digests still differ after a copy' },
+
+  // backups
+  BACKUP_NOT_FOUND: { kind: 'not_found', summary: 'no such backup' },
+  BACKUP_CORRUPT: { kind: 'corrupt', summary: 'a backup segment or manifest failed verification' },
+  BACKUP_KEY_INVALID: { kind: 'forbidden', summary: 'the backup encryption key is wrong or missing' },
+  BACKUP_TARGET_UNWRITABLE: { kind: 'unavailable', summary: 'a backup target is full or read-only' },
+
+  // chaos
+  SCENARIO_INVALID: { kind: 'invalid', summary: 'a chaos scenario file is invalid' },
+  FAULT_REFUSED: { kind: 'conflict', summary: 'a guard refused a fault' },
+
+  INTERNAL: { kind: 'internal', summary: 'an internal error' },
+} as const satisfies Record<string, { kind: ErrorKind; summary: string }>;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+
+export function kindOf(code: ErrorCode): ErrorKind {
+  return errorCatalogue[code].kind;
+}

@@ -1,0 +1,26 @@
+import type { ErrorCode, ErrorKind, RedoubtError } from '@redoubt/errors';
+
+const byKind: Record<ErrorKind, number> = {
+  invalid: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  unavailable: 503,
+  timeout: 504,
+  corrupt: 500,
+  internal: 500,
+};
+
+const byCode: Partial<Record<ErrorCode, number>> = {
+  METHOD_NOT_ALLOWED: 405,
+  BACKUP_KEY_INVALID: 400,
+  FAULT_REFUSED: 409,
+  NOT_LEADER: 409,
+};
+
+/** The only place where the error catalogue meets HTTP. */
+export function httpStatusFor(error: RedoubtError): number {
+  return byCode[error.code] ?? byKind[error.kind];
+}

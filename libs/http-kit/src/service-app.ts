@@ -1,0 +1,126 @@
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import helmet from 'helmet';
+import { randomUUID } from 'node:crypto';
+import { RedoubtError, toRedoubtError } from '@redoubt/errors';
+import type { Logger, Registry } from '@redoubt/telemetry';
+import { httpStatusFor } from './http-status.js';
+
+export interface ServiceAppOptions {
+  service: string;
+  logger: Logger;
+  registry: Registry;
+  /** Resolves true when the service can serve (store open, dependencies reachable); `/readyz` answers 503 otherwise. */
+  ready?: () => boolean | Promise<boolean>;
+  /** Extra fields for the readiness body (e.g. what is not ready). */
+  readiness?: () => Record<string, unknown> | Promise<Record<string, unknown>>;
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    id: string;
+  }
+}
+
+/**
+ * An express app with what every redoubt service needs before its own routes: security headers, a request
+ * id (taken from `x-request-id` when a caller passes one, so one id follows a request across services),
+ * `/healthz` (alive), `/readyz` (able to serve) and `/metrics`. Finish with `finishServiceApp` to add the
+ * 404 and error handlers after the service's routes.
+ */
+export function createServiceApp(options: ServiceAppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag'); // ETags carry record versions; express must not invent its own
+  app.set('query parser', 'simple');
+  app.use(helmet({ contentSecurityPolicy: false, crossOriginResourcePolicy: false }));
+  app.use((req, res, next) => {
+    const incoming = req.headers['x-request-id'];
+    req.id = typeof incoming === 'string' && /^[\w-]{1,128}$/.test(incoming) ? incoming : randomUUID();
+    res.setHeader('x-request-id', req.id);
+    next();
+  });
+  app.get('/healthz', (_req, res) => {
+    res.json({
+      status: 'ok',
+      service: options.service,
+      pid: process.pid,
+      uptimeSeconds: Math.round(process.uptime()),
+    });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const ready = options.ready ? await options.ready() : true;
+    const extra = options.readiness ? await options.readiness() : {};
+    res
+      .status(ready ? 200 : 503)
+      .json({ status: ready ? 'ready' : 'not_ready', service: options.service, ...extra });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('content-type', options.registry.contentType);
+    res.send(await options.registry.metrics());
+  });
+  return app;
+}
+
+/** 405 for a known path with the wrong method (with the Allow header). */
+export function methodNotAllowed(allowed: readonly string[]): RequestHandler {
+  return (req, res, next) => {
+    res.setHeader('allow', allowed.join(', '));
+    next(
+      new RedoubtError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here; use ${allowed.join(', ')}`, {
+        allowed: [...allowed],
+      }),
+    );
+  };
+}
+
+export function errorBody(error: RedoubtError, requestId?: string) {
+  return { error: { code: error.code, message: error.message, details: error.details }, requestId };
+}
+
+/** Adds the unknown-route handler and the one error handler that maps the catalogue to HTTP. */
+export function finishServiceApp(app: Express, logger: Logger): Express {
+  app.use((req, _res, next) =>
+    next(new RedoubtError('ROUTE_NOT_FOUND', `no route for ${req.method} ${req.path}`)),
+  );
+  const handler: ErrorRequestHandler = (rawError, req, res, _next) => {
+    const error = fromExpressError(rawError);
+    const status = httpStatusFor(error);
+    if (status >= 500) logger.error({ err: rawError, requestId: req.id, path: req.path }, error.message);
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.status(status).json(errorBody(error, req.id));
+  };
+  app.use(handler);
+  return app;
+}
+
+/** body-parser and friends throw http-errors with `type`/`status`; give them catalogue codes. */
+function fromExpressError(error: unknown): RedoubtError {
+  if (error instanceof RedoubtError) return error;
+  const e = error as { type?: string; status?: number; limit?: number; length?: number; message?: string };
+  if (e?.type === 'entity.too.large') {
+    return new RedoubtError(
+      'VALUE_TOO_LARGE',
+      `the body is ${e.length ?? 'over'} bytes; the limit is ${e.limit} bytes`,
+      {
+        limit: e.limit ?? null,
+      },
+    );
+  }
+  if (
+    e?.type === 'entity.parse.failed' ||
+    e?.type === 'encoding.unsupported' ||
+    e?.type === 'charset.unsupported'
+  ) {
+    return new RedoubtError('BODY_INVALID', e.message ?? 'malformed body');
+  }
+  if (e?.type === 'request.aborted' || e?.type === 'request.size.invalid') {
+    return new RedoubtError('BODY_INVALID', e.message ?? 'the request body was incomplete');
+  }
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
+    return new RedoubtError('INVALID_ARGUMENT', e.message ?? 'bad request');
+  }
+  return toRedoubtError(error);
+}

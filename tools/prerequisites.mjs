@@ -1,0 +1,58 @@
+// Shared by `npm start`, `npm test` and the benchmarks: make sure what the run needs is installed, or say
+// exactly how to install it. Debian packages are installed automatically only when running as root (as on
+// the project's CI and development machines); everyone else gets the command to run.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+
+export function run(cmd, args, options = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: 'inherit', ...options });
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+    child.on('error', () => resolve(127));
+  });
+}
+
+export function onPath(binary) {
+  return spawnSync('sh', ['-c', `command -v ${binary}`], { stdio: 'ignore' }).status === 0;
+}
+
+let aptUpdated = false;
+export async function ensureDebianPackage(binary, pkg = binary) {
+  if (onPath(binary)) return;
+  const isRoot = process.getuid?.() === 0;
+  if (!isRoot || !onPath('apt-get')) {
+    console.error(`✗ ${binary} is missing. Install it with:\n    sudo apt-get install -y ${pkg}`);
+    process.exit(1);
+  }
+  console.log(`• ${binary} is missing: installing the Debian package ${pkg}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (!aptUpdated) {
+    await run('apt-get', ['update', '-qq'], { env });
+    aptUpdated = true;
+  }
+  const code = await run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', pkg], { env });
+  if (code !== 0 || !onPath(binary)) {
+    console.error(`✗ could not install ${pkg}; install it by hand: apt-get install -y ${pkg}`);
+    process.exit(1);
+  }
+}
+
+export async function ensureNodeModules() {
+  const stale =
+    !existsSync('node_modules/.package-lock.json') ||
+    statSync('package-lock.json').mtimeMs > statSync('node_modules/.package-lock.json').mtimeMs + 1000;
+  if (!stale) return;
+  console.log('• installing npm packages (npm ci)');
+  const code = await run('npm', ['ci', '--no-audit', '--no-fund']);
+  if (code !== 0) process.exit(code);
+}
+
+export async function ensurePrerequisites({ npm = true, redis = false } = {}) {
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  if (major < 20 || (major === 20 && minor < 19)) {
+    console.error(`✗ Node.js ${process.versions.node} is too old: redoubt needs Node.js 20.19 or newer.`);
+    process.exit(1);
+  }
+  if (npm) await ensureNodeModules();
+  if (redis) await ensureDebianPackage('redis-server');
+}
