@@ -43,7 +43,7 @@ export async function ensureNodeModules() {
     statSync('package-lock.json').mtimeMs > statSync('node_modules/.package-lock.json').mtimeMs + 1000;
   if (!stale) return;
   console.log('• installing npm packages (npm ci)');
-  const code = await run('npm', ['ci', '--no-audit', '--no-fund']);
+  const code = await run('bash', [new URL('./npm-install.sh', import.meta.url).pathname]);
   if (code !== 0) process.exit(code);
 }
 

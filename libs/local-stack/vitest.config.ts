@@ -1,3 +1,4 @@
 import { projectTestConfig } from '../../vitest.shared.js';
 
-export default projectTestConfig('local-stack');
+// Real processes: the whole-stack test starts redis, three data nodes and two gateways (twice).
+export default projectTestConfig('local-stack', { testTimeout: 60_000 });

@@ -46,6 +46,8 @@ export interface StreamInResult {
   applied: number;
   stale: number;
   bytes: number;
+  /** Records the node refused one by one (damaged in transit, wrong partition, malformed); the rest were merged. */
+  rejected?: number;
 }
 
 export interface RequestOptions {

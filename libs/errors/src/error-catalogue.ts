@@ -80,6 +80,46 @@ export const errorCatalogue = {
   FAULT_REFUSED: { kind: 'conflict', summary: 'a guard refused a fault' },
 
   INTERNAL: { kind: 'internal', summary: 'an internal error' },
+
+  // fault isolation (gateway)
+  DOWNSTREAM_SATURATED: {
+    kind: 'unavailable',
+    summary: 'too many calls are in flight to a downstream; failing fast instead of queueing',
+  },
+  PLACEMENT_UNAVAILABLE: { kind: 'unavailable', summary: 'no placement is known yet' },
+
+  // backups (continued)
+  BACKUP_MANIFEST_INVALID: {
+    kind: 'corrupt',
+    summary: 'a backup manifest is malformed or does not match its backup',
+  },
+  BACKUP_CHAIN_BROKEN: {
+    kind: 'corrupt',
+    summary: 'an incremental backup is missing the base or parent it builds on',
+  },
+  BACKUP_TARGET_UNREADABLE: { kind: 'unavailable', summary: 'a backup target cannot be read' },
+  BACKUP_DRILL_MISMATCH: {
+    kind: 'corrupt',
+    summary: 'a restore drill found restored data that differs from the live replicas',
+  },
+  RESTORE_INCOMPLETE: { kind: 'unavailable', summary: 'some partitions could not be restored' },
+
+  // membership, orchestration, operator changes (monitor)
+  CLUSTER_STATE_UNAVAILABLE: {
+    kind: 'unavailable',
+    summary: 'the cluster state store (Redis) did not answer',
+  },
+  NODE_EXISTS: { kind: 'conflict', summary: 'a node with this id is already a member' },
+  NODE_STATE_CONFLICT: { kind: 'conflict', summary: 'the node is not in a state that allows this change' },
+  ORCHESTRATOR_UNAVAILABLE: {
+    kind: 'unavailable',
+    summary: 'the orchestrator (Docker Engine or the local supervisor) did not answer',
+  },
+  ORCHESTRATOR_TARGET_NOT_FOUND: { kind: 'not_found', summary: 'no container or process runs this service' },
+  ORCHESTRATOR_ACTION_FAILED: {
+    kind: 'unavailable',
+    summary: 'the orchestrator could not perform an action',
+  },
 } as const satisfies Record<string, { kind: ErrorKind; summary: string }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

@@ -41,11 +41,7 @@ export function onShutdown(
       process.exit(1);
     }, graceMs);
     timer.unref();
-    await Promise.all(
-      servers.map(
-        (s) => new Promise<void>((resolve) => (s.close(() => resolve()), s.closeIdleConnections())),
-      ),
-    );
+    await Promise.all(servers.map(closeGracefully));
     try {
       await cleanup();
     } catch (error) {
@@ -56,4 +52,21 @@ export function onShutdown(
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/**
+ * Stops accepting and waits for in-flight requests. Keep-alive sockets that become idle after `close()`
+ * would hold the server open until the client's own timeout, so idle ones are closed again every 50 ms.
+ * (Use `createConnectionDrain` as well so responses during shutdown say `Connection: close`.)
+ */
+export function closeGracefully(server: Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const sweeper = setInterval(() => server.closeIdleConnections(), 50);
+    sweeper.unref();
+    server.close(() => {
+      clearInterval(sweeper);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
 }

@@ -14,4 +14,5 @@ export {
   errorBody,
   type ServiceAppOptions,
 } from './service-app.js';
-export { listen, onShutdown } from './http-server.js';
+export { listen, onShutdown, closeGracefully } from './http-server.js';
+export { createConnectionDrain, type ConnectionDrain } from './connection-drain.js';

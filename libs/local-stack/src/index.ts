@@ -1,9 +1,52 @@
 export { freePort } from './free-port.js';
+export { waitForPort, portAcceptsConnections } from './wait-for-port.js';
 export {
   startRedisServer,
   redisServerAvailable,
-  waitForPort,
+  assertRedisServerAvailable,
+  redisServerArgs,
+  REDIS_INSTALL_HINT,
   type RedisServerHandle,
   type RedisServerOptions,
 } from './redis-server-process.js';
-export { ServiceProcess, REPO_ROOT, appEntry, type ServiceProcessOptions } from './service-process.js';
+export {
+  ServiceProcess,
+  REPO_ROOT,
+  appEntry,
+  type ServiceProcessOptions,
+  type ExitInfo,
+  type LineSink,
+} from './service-process.js';
+export { DEFAULT_RESTART_POLICY, restartDelay, type RestartPolicy } from './restart-policy.js';
+export {
+  SupervisedProcess,
+  PROCESS_ACTIONS,
+  type ProcessAction,
+  type ProcessState,
+  type ProcessStatus,
+  type SupervisorEvent,
+} from './supervised-process.js';
+export { Supervisor, type SupervisorOptions } from './supervisor.js';
+export {
+  instanceCounts,
+  portLayout,
+  type StackDefinition,
+  type ComponentDefinition,
+  type StackInstance,
+  type StackContext,
+  type StackKeys,
+  type StackShape,
+  type ClusterSettings,
+} from './stack-definition.js';
+export { REDOUBT_STACK } from './redoubt-stack.js';
+export { readStackFile, type StackFile, type StackFileProcess } from './stack-file.js';
+export { homePaths } from './stack-home.js';
+export { pidAlive, processStartTime } from './process-identity.js';
+export {
+  startLocalStack,
+  generateSecret,
+  type LocalStack,
+  type LocalStackOptions,
+  type StackEndpoint,
+  type StackLogEntry,
+} from './local-stack.js';

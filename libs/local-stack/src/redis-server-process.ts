@@ -1,8 +1,10 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { RedoubtError } from '@redoubt/errors';
 import { freePort } from './free-port.js';
+import { ServiceProcess } from './service-process.js';
+
+export { waitForPort } from './wait-for-port.js';
 
 export interface RedisServerOptions {
   dir: string;
@@ -23,94 +25,72 @@ export interface RedisServerHandle {
   stop(): Promise<void>;
 }
 
+export const REDIS_INSTALL_HINT = 'apt-get install -y redis-server';
+
 export function redisServerAvailable(): boolean {
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
-/**
- * The system's redis-server on loopback with the settings redoubt's queues require: AOF on (fsync every
- * second) so jobs survive a restart, `maxmemory-policy noeviction` so Redis never silently drops a job,
- * no RDB snapshots, its own port and directory.
- */
-export async function startRedisServer(options: RedisServerOptions): Promise<RedisServerHandle> {
+/** Throws a CONFIG_INVALID error that says how to install redis-server when it is missing. */
+export function assertRedisServerAvailable(): void {
   if (!redisServerAvailable()) {
     throw new RedoubtError(
       'CONFIG_INVALID',
-      'redis-server is not installed; install it with: apt-get install -y redis-server',
+      `redis-server is not installed; install it with: ${REDIS_INSTALL_HINT}`,
     );
   }
+}
+
+/**
+ * The command-line settings redoubt's queues require: AOF on (fsync every second) so jobs survive a
+ * restart, `maxmemory-policy noeviction` so Redis never silently drops a job, no RDB snapshots, loopback
+ * only, its own port and directory, in the foreground (so that it can be supervised by PID).
+ */
+export function redisServerArgs(options: { port: number; dir: string; args?: string[] }): string[] {
+  return [
+    '--port',
+    String(options.port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    options.dir,
+    '--appendonly',
+    'yes',
+    '--appendfsync',
+    'everysec',
+    '--save',
+    '',
+    '--maxmemory-policy',
+    'noeviction',
+    '--protected-mode',
+    'yes',
+    '--daemonize',
+    'no',
+    ...(options.args ?? []),
+  ];
+}
+
+/** The system's redis-server on loopback with the settings of `redisServerArgs`. */
+export async function startRedisServer(options: RedisServerOptions): Promise<RedisServerHandle> {
+  assertRedisServerAvailable();
   mkdirSync(options.dir, { recursive: true });
   const port = options.port ?? (await freePort());
-  let child: ChildProcess | undefined;
-
-  const launch = async () => {
-    child = spawn(
-      'redis-server',
-      [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--dir',
-        options.dir,
-        '--appendonly',
-        'yes',
-        '--appendfsync',
-        'everysec',
-        '--save',
-        '',
-        '--maxmemory-policy',
-        'noeviction',
-        '--protected-mode',
-        'yes',
-        '--daemonize',
-        'no',
-        ...(options.args ?? []),
-      ],
-      { stdio: 'ignore' },
-    );
-    await waitForPort(port, 10_000);
-  };
-
-  const killChild = async (signal: NodeJS.Signals) => {
-    const c = child;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      c.once('exit', () => resolve());
-      c.kill(signal);
-    });
-  };
-
-  await launch();
+  const server = new ServiceProcess({
+    name: 'redis',
+    command: 'redis-server',
+    args: redisServerArgs({ port, dir: options.dir, args: options.args }),
+    env: {},
+    readyPort: port,
+    readyTimeoutMs: 10_000,
+  });
+  await server.start();
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
     dir: options.dir,
-    pid: () => child?.pid,
-    kill: () => killChild('SIGKILL'),
-    restart: async () => {
-      await killChild('SIGKILL');
-      await launch();
-    },
-    stop: () => killChild('SIGTERM'),
+    pid: () => server.pid(),
+    kill: () => server.kill(),
+    restart: () => server.restart(),
+    stop: () => server.stop(),
   };
-}
-
-/** Resolves once something accepts TCP connections on 127.0.0.1:port. */
-export async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = createConnection({ port, host: '127.0.0.1' });
-      socket.once('connect', () => (socket.destroy(), resolve(true)));
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline)
-      throw new RedoubtError(
-        'REPLICA_TIMEOUT',
-        `nothing listened on 127.0.0.1:${port} within ${timeoutMs} ms`,
-      );
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }

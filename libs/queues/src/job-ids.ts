@@ -14,6 +14,11 @@ export function repairJobId(partition: number, round: string): string {
   return `repair-${partition}-${round}`;
 }
 
+/** One outstanding repair per partition: the deduplication id BullMQ keeps while it waits or runs. */
+export function repairDeduplicationId(partition: number): string {
+  return `repair-${partition}`;
+}
+
 export function moveJobId(partition: number, to: string, toEpoch: number): string {
   return `move-${partition}-${to}-e${toEpoch}`;
 }

@@ -7,12 +7,17 @@ import {
   repairPartitionJobSchema,
   rebalanceMoveJobSchema,
   scrubJobSchema,
+  antiEntropySweepJobSchema,
+  scrubSweepJobSchema,
+  type AntiEntropySweepJob,
+  type ScrubSweepJob,
   type ReplicateJob,
   type RepairPartitionJob,
   type RebalanceMoveJob,
   type ScrubJob,
 } from './job-schemas.js';
-import { replicateJobId, moveJobId } from './job-ids.js';
+import { replicateJobId, moveJobId, repairDeduplicationId } from './job-ids.js';
+import { JOB_NAMES } from './job-names.js';
 
 /** Retries with exponential backoff; BullMQ adds jitter through `jitter` on the backoff options. */
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {
@@ -33,6 +38,8 @@ export class JobProducer {
   constructor(
     private readonly connection: Redis,
     private readonly prefix = DEFAULT_QUEUE_PREFIX,
+    /** Overrides of DEFAULT_JOB_OPTIONS (the worker's configured attempts and backoff). */
+    private readonly jobOptions: JobsOptions = {},
   ) {}
 
   queue(name: QueueName): Queue {
@@ -41,7 +48,7 @@ export class JobProducer {
       queue = new Queue(name, {
         connection: this.connection,
         prefix: this.prefix,
-        defaultJobOptions: DEFAULT_JOB_OPTIONS,
+        defaultJobOptions: { ...DEFAULT_JOB_OPTIONS, ...this.jobOptions },
       });
       queue.on('error', () => undefined); // connection errors surface through add() rejections
       this.queues.set(name, queue);
@@ -57,14 +64,20 @@ export class JobProducer {
     });
   }
 
+  /**
+   * `deduplicate`: while a repair of the same partition is waiting or running, another one is not added
+   * (BullMQ deduplication by partition): sweeps and producers may ask for the same repair many times.
+   */
   async repairPartition(
     job: RepairPartitionJob,
-    options: { jobId?: string; priority?: number } = {},
+    options: { jobId?: string; priority?: number; deduplicate?: boolean } = {},
   ): Promise<string> {
     const data = repairPartitionJobSchema.parse(job);
+    const { deduplicate, ...rest } = options;
     return this.add(QUEUES.repairPartition, 'repair-partition', data, {
       priority: PRIORITY.antiEntropy,
-      ...options,
+      ...(deduplicate ? { deduplication: { id: repairDeduplicationId(data.partition) } } : {}),
+      ...rest,
     });
   }
 
@@ -79,6 +92,26 @@ export class JobProducer {
   async scrub(job: ScrubJob, options: { jobId?: string } = {}): Promise<string> {
     const data = scrubJobSchema.parse(job);
     return this.add(QUEUES.scrub, 'scrub', data, { priority: PRIORITY.scrub, ...options });
+  }
+
+  /** A sweep now (the scheduler adds them on its cadence); `partitions` narrows it. */
+  async antiEntropySweep(job: AntiEntropySweepJob = {}, options: { jobId?: string } = {}): Promise<string> {
+    const data = antiEntropySweepJobSchema.parse(job);
+    return this.add(QUEUES.repairPartition, JOB_NAMES.antiEntropySweep, data, {
+      priority: PRIORITY.antiEntropy,
+      attempts: 3,
+      ...options,
+    });
+  }
+
+  /** A scrub of every node (or the listed ones) now: fans out to one scrub job per node. */
+  async scrubSweep(job: ScrubSweepJob = {}, options: { jobId?: string } = {}): Promise<string> {
+    const data = scrubSweepJobSchema.parse(job);
+    return this.add(QUEUES.scrub, JOB_NAMES.scrubSweep, data, {
+      priority: PRIORITY.scrub,
+      attempts: 3,
+      ...options,
+    });
   }
 
   private async add(name: QueueName, jobName: string, data: object, options: JobsOptions): Promise<string> {

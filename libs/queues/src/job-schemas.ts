@@ -48,3 +48,16 @@ export const scrubJobSchema = z.object({
   partition: partition.optional(),
 });
 export type ScrubJob = z.infer<typeof scrubJobSchema>;
+
+/** A scheduled pass over every partition comparing replica digests; enqueues repairs for those that differ. */
+export const antiEntropySweepJobSchema = z.object({
+  /** Only these partitions (an operator's targeted sweep); all when omitted. */
+  partitions: z.array(partition).optional(),
+});
+export type AntiEntropySweepJob = z.infer<typeof antiEntropySweepJobSchema>;
+
+/** A scheduled fan-out: one scrub job per data node. */
+export const scrubSweepJobSchema = z.object({
+  nodes: z.array(nodeId).optional(),
+});
+export type ScrubSweepJob = z.infer<typeof scrubSweepJobSchema>;

@@ -1,0 +1,109 @@
+import { env, z } from '@redoubt/config';
+
+/** `id=zone,...`: the failure domain of each data node (default: each node its own zone), as the gateway reads it. */
+const zoneList = () =>
+  z
+    .string()
+    .default('')
+    .transform((s, ctx) => {
+      const zones = new Map<string, string>();
+      for (const part of s
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean)) {
+        const [id, zone, extra] = part.split('=');
+        if (!id || !zone || extra !== undefined || !/^[A-Za-z0-9_.-]{1,64}$/.test(zone)) {
+          ctx.addIssue({ code: 'custom', message: `"${part}" is not id=zone` });
+          return z.NEVER;
+        }
+        zones.set(id, zone);
+      }
+      return zones;
+    });
+
+/**
+ * The backup-worker's environment: the shared contract (docs/service-contracts.md) plus its own knobs,
+ * documented in apps/backup-worker/README.md. Validated at start; a wrong value stops the process naming
+ * the variable.
+ */
+export const workerConfigSchema = z
+  .object({
+    WORKER_ID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must match [A-Za-z0-9_-]{1,64}'),
+    WORKER_HOST: env.host(),
+    WORKER_PORT: env.port().default(8090),
+    ADMIN_KEY: env.secret(),
+    CLUSTER_TOKEN: env.secret(),
+    DATA_NODES: env.idUrlList(),
+    DATA_NODE_ZONES: zoneList(),
+    REDIS_URL: z.string().regex(/^rediss?:\/\/\S+$/, 'must be redis://host:port'),
+    QUEUE_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/)
+      .default('redoubt'),
+    PARTITIONS: env
+      .positiveInt()
+      .max(1 << 24)
+      .default(4096),
+    REPLICAS: env.positiveInt().default(3),
+    WRITE_QUORUM: env.positiveInt().default(2),
+    READ_QUORUM: env.positiveInt().default(2),
+    REPLICA_TIMEOUT_MS: env.positiveInt().default(2_000),
+    LOG_LEVEL: env.logLevel(),
+
+    /** Jobs run at once, per queue. */
+    REPLICATE_CONCURRENCY: env.positiveInt().default(16),
+    REPAIR_CONCURRENCY: env.positiveInt().default(2),
+    MOVE_CONCURRENCY: env.positiveInt().default(1),
+    SCRUB_CONCURRENCY: env.positiveInt().default(1),
+    /** Cap on data moved by this worker (all jobs together), MB/s (10^6 bytes); 0 = no cap. */
+    BANDWIDTH_LIMIT_MB_S: z.coerce.number().min(0).default(100),
+    /** Full anti-entropy sweep cadence; 0 = no scheduled sweep. */
+    ANTI_ENTROPY_EVERY_MS: env.nonNegativeInt().default(300_000),
+    /** Scrub of every node cadence; 0 = no scheduled scrub. */
+    SCRUB_EVERY_MS: env.nonNegativeInt().default(21_600_000),
+    /** Partitions whose digests a sweep compares at once. */
+    SWEEP_CONCURRENCY: env.positiveInt().default(8),
+    /** Attempts and first backoff of the jobs this worker enqueues (repairs from sweeps, scrubs). */
+    JOB_ATTEMPTS: env.positiveInt().default(8),
+    JOB_BACKOFF_MS: env.positiveInt().default(1_000),
+    /** BullMQ job lock; a killed worker's job is retaken after it expires and the stalled check runs. */
+    JOB_LOCK_MS: env.positiveInt().min(1_000).default(30_000),
+    STALLED_INTERVAL_MS: env.positiveInt().min(500).default(15_000),
+    MAX_STALLED_COUNT: env.positiveInt().default(3),
+    /** Timeout of one stream call (a batch of buckets) to a data node. */
+    STREAM_TIMEOUT_MS: env.positiveInt().default(120_000),
+    /** Watchdog: look every WATCHDOG_INTERVAL_MS; stuck after WATCHDOG_STUCK_MS without progress while Redis answers. */
+    WATCHDOG_INTERVAL_MS: env.positiveInt().default(5_000),
+    WATCHDOG_STUCK_MS: env.positiveInt().default(30_000),
+    /** Recreations in 10 minutes before the worker exits(1) to be restarted. */
+    WATCHDOG_MAX_RECREATIONS: env.positiveInt().default(3),
+    /** /readyz fails when Redis has not answered a PING for this long. */
+    REDIS_STALE_MS: env.positiveInt().default(10_000),
+  })
+  .superRefine((c, ctx) => {
+    if (c.REPLICAS > c.DATA_NODES.length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REPLICAS'],
+        message: `${c.REPLICAS} replicas need at least as many DATA_NODES (have ${c.DATA_NODES.length})`,
+      });
+    }
+    if (c.WRITE_QUORUM > c.REPLICAS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['WRITE_QUORUM'],
+        message: `must be <= REPLICAS (${c.REPLICAS})`,
+      });
+    }
+    if (c.READ_QUORUM > c.REPLICAS) {
+      ctx.addIssue({ code: 'custom', path: ['READ_QUORUM'], message: `must be <= REPLICAS (${c.REPLICAS})` });
+    }
+    const ids = new Set(c.DATA_NODES.map((n) => n.id));
+    for (const id of c.DATA_NODE_ZONES.keys()) {
+      if (!ids.has(id)) {
+        ctx.addIssue({ code: 'custom', path: ['DATA_NODE_ZONES'], message: `${id} is not in DATA_NODES` });
+      }
+    }
+  });
+
+export type WorkerConfig = z.infer<typeof workerConfigSchema>;

@@ -1,0 +1,47 @@
+import {
+  ControlApiClient,
+  DockerFaultDriver,
+  LocalFaultDriver,
+  type ChaosEnvironment,
+  type FaultDriver,
+} from '@redoubt/chaos';
+import Docker from 'dockerode';
+import { RedoubtError } from '@redoubt/errors';
+
+/** The fault driver for an environment: the supervisor's control API (local) or the Docker Engine (docker). */
+export function createDriver(
+  environment: ChaosEnvironment,
+  options: { project?: string | undefined; dockerSocket?: string | undefined },
+): FaultDriver {
+  if (environment.kind === 'local') {
+    if (!environment.controlUrl)
+      throw new RedoubtError(
+        'CONFIG_INVALID',
+        'the local stack serves no control API (stack.json supervisor.control)',
+      );
+    return new LocalFaultDriver(
+      new ControlApiClient(environment.controlUrl, environment.adminKey),
+      environment.processes,
+    );
+  }
+  const project = options.project;
+  if (!project)
+    throw new RedoubtError(
+      'CONFIG_INVALID',
+      'the docker driver needs the compose project: --project <name>, COMPOSE_PROJECT_NAME or COMPOSE_PROJECT',
+      { variables: ['COMPOSE_PROJECT_NAME'] },
+    );
+  // A container's service URL (and a data node's id) is the one whose host name is its service name.
+  const services = [
+    ...environment.dataNodes.map((n) => ({ url: n.url, id: n.id })),
+    ...environment.gateways.map((url) => ({ url })),
+    ...environment.monitors.map((url) => ({ url })),
+    ...environment.services.map((s) => ({ url: s.url })),
+    ...(environment.redisUrl ? [{ url: environment.redisUrl }] : []),
+  ];
+  return new DockerFaultDriver({
+    project,
+    services,
+    ...(options.dockerSocket ? { docker: new Docker({ socketPath: options.dockerSocket }) } : {}),
+  });
+}

@@ -1,0 +1,197 @@
+import Table from 'cli-table3';
+import { listPartitionBackups, partitionsOnTarget, wallOf, type BackupManifest } from '@redoubt/backup';
+import { toRedoubtError } from '@redoubt/errors';
+import { parsePartitionList, resolveContext } from './cli-context.js';
+import type { Output } from './output.js';
+import { formatBytes, formatDuration, Progress } from './progress.js';
+
+export interface ListedBackup {
+  target: string;
+  partition: number;
+  id: string;
+  kind: 'full' | 'incremental';
+  base: string;
+  parent: string | null;
+  watermark: string;
+  /** Wall-clock time of the watermark (ISO), null for an empty partition's zero watermark. */
+  watermarkTime: string | null;
+  startedAt: string;
+  finishedAt: string;
+  records: number;
+  bytes: number;
+  rawBytes: number;
+  segments: number;
+  encrypted: boolean;
+}
+
+export interface BackupListReport {
+  ok: boolean;
+  /** False when a manifest is damaged or a target unreadable (see invalid). */
+  clean: boolean;
+  targets: {
+    id: string;
+    path: string;
+    partitions: number;
+    backups: number;
+    bytes: number;
+    error: string | null;
+  }[];
+  backups: ListedBackup[];
+  incomplete: { target: string; partition: number; id: string }[];
+  invalid: { target: string; partition: number; id: string; code: string; message: string }[];
+}
+
+function listed(m: BackupManifest): ListedBackup {
+  const wall = wallOf(m.watermark);
+  return {
+    target: m.target,
+    partition: m.partition,
+    id: m.id,
+    kind: m.kind,
+    base: m.base,
+    parent: m.parent,
+    watermark: m.watermark,
+    watermarkTime: wall > 0 ? new Date(wall).toISOString() : null,
+    startedAt: new Date(m.startedAt).toISOString(),
+    finishedAt: new Date(m.finishedAt).toISOString(),
+    records: m.records,
+    bytes: m.bytes,
+    rawBytes: m.rawBytes,
+    segments: m.segments.length,
+    encrypted: m.encryption !== null,
+  };
+}
+
+/** `redoubt backup list`: what the targets hold, read from their manifests (no cluster needed). */
+export async function backupList(
+  options: { partition?: string; backups?: boolean },
+  out: Output,
+): Promise<BackupListReport> {
+  const context = resolveContext();
+  const wanted =
+    options.partition === undefined ? undefined : parsePartitionList(options.partition, context.partitions);
+  const report: BackupListReport = {
+    ok: true,
+    clean: true,
+    targets: [],
+    backups: [],
+    incomplete: [],
+    invalid: [],
+  };
+  const work: { target: (typeof context.settings.targets)[number]; partition: number }[] = [];
+  for (const target of context.settings.targets) {
+    const entry = {
+      id: target.id,
+      path: target.path,
+      partitions: 0,
+      backups: 0,
+      bytes: 0,
+      error: null as string | null,
+    };
+    report.targets.push(entry);
+    try {
+      const partitions = wanted ?? (await partitionsOnTarget(target));
+      for (const partition of partitions) work.push({ target, partition });
+    } catch (error) {
+      entry.error = toRedoubtError(error).message;
+      report.clean = false;
+    }
+  }
+  const progress = new Progress('list', work.length, { enabled: !out.json });
+  for (const { target, partition } of work) {
+    const entry = report.targets.find((t) => t.id === target.id)!;
+    try {
+      const listing = await listPartitionBackups(target, partition);
+      if (listing.complete.length > 0) entry.partitions++;
+      for (const m of listing.complete) {
+        report.backups.push(listed(m));
+        entry.backups++;
+        entry.bytes += m.bytes;
+      }
+      for (const i of listing.incomplete) report.incomplete.push({ target: target.id, partition, id: i.id });
+      for (const i of listing.invalid)
+        report.invalid.push({
+          target: target.id,
+          partition,
+          id: i.id,
+          code: i.error.code,
+          message: i.error.message,
+        });
+    } catch (error) {
+      const e = toRedoubtError(error);
+      report.invalid.push({ target: target.id, partition, id: '', code: e.code, message: e.message });
+    }
+    progress.advance(1);
+  }
+  progress.stop();
+  report.clean = report.clean && report.invalid.length === 0;
+  out.result(report, (r) => {
+    const now = Date.now();
+    const table = new Table({
+      // Plain borders and headings when piped or with NO_COLOR (no escape codes in files and logs).
+      style: process.stdout.isTTY && !process.env.NO_COLOR ? undefined : { head: [], border: [] },
+      head: options.backups
+        ? ['partition', 'target', 'backup', 'kind', 'started', 'data up to', 'records', 'size']
+        : [
+            'partition',
+            'target',
+            'backups',
+            'latest',
+            'kind',
+            'age',
+            'data up to',
+            'records (chain)',
+            'size (chain)',
+          ],
+    });
+    const byPair = new Map<string, ListedBackup[]>();
+    for (const b of r.backups)
+      byPair.set(`${b.partition}/${b.target}`, [...(byPair.get(`${b.partition}/${b.target}`) ?? []), b]);
+    const keys = [...byPair.keys()].sort(
+      (a, b) => Number(a.split('/')[0]) - Number(b.split('/')[0]) || a.localeCompare(b),
+    );
+    for (const key of keys) {
+      const backups = byPair.get(key)!;
+      if (options.backups) {
+        for (const b of backups)
+          table.push([
+            b.partition,
+            b.target,
+            b.id,
+            b.kind,
+            b.startedAt,
+            b.watermarkTime ?? '-',
+            b.records,
+            formatBytes(b.bytes),
+          ]);
+        continue;
+      }
+      const latest = backups[backups.length - 1]!;
+      const chain = backups.filter((b) => b.base === latest.base);
+      table.push([
+        latest.partition,
+        latest.target,
+        backups.length,
+        latest.id,
+        latest.kind,
+        formatDuration(now - Date.parse(latest.startedAt)),
+        latest.watermarkTime ?? '-',
+        chain.reduce((n, b) => n + b.records, 0),
+        formatBytes(chain.reduce((n, b) => n + b.bytes, 0)),
+      ]);
+    }
+    if (keys.length > 0) console.log(table.toString());
+    for (const t of r.targets) {
+      console.log(
+        `target ${t.id} (${t.path}): ${t.error ? `ERROR ${t.error}` : `${t.backups} backup(s) of ${t.partitions} partition(s), ${formatBytes(t.bytes)}`}`,
+      );
+    }
+    if (r.incomplete.length > 0)
+      console.log(
+        `${r.incomplete.length} incomplete backup folder(s) (running, or interrupted: retention removes them)`,
+      );
+    for (const i of r.invalid)
+      console.log(`  INVALID ${i.target} partition ${i.partition} ${i.id}: ${i.code}: ${i.message}`);
+  });
+  return report;
+}

@@ -1,0 +1,125 @@
+import { QueueEvents, type Queue } from 'bullmq';
+import { createRedisConnection } from '@redoubt/queues';
+import { RedoubtError } from '@redoubt/errors';
+
+export interface JobOutcome {
+  id: string;
+  ok: boolean;
+  value: unknown;
+  failedReason: string | undefined;
+}
+
+/** Refuses to enqueue work nobody will run: some process must be consuming the queue. */
+export async function assertConsumed(queue: Queue, hint: string): Promise<void> {
+  const workers = await queue.getWorkers().catch((error: unknown) => {
+    throw new RedoubtError(
+      'QUEUE_UNAVAILABLE',
+      `cannot reach Redis for the ${queue.name} queue: ${(error as Error).message}`,
+    );
+  });
+  if (workers.length === 0) {
+    throw new RedoubtError(
+      'QUEUE_UNAVAILABLE',
+      `no backup-worker is consuming the ${queue.name} queue; ${hint}`,
+      { queue: queue.name },
+    );
+  }
+}
+
+/**
+ * Follows jobs to the end: completion and final failure events (QueueEvents), plus a slow poll of the
+ * jobs not heard of yet, so a missed event (a reconnect) never leaves the CLI waiting forever. Calls
+ * `onSettled` once per job. Resolves when all settled; rejects with REPLICA_TIMEOUT naming how many are
+ * still pending after `timeoutMs` (the jobs keep running in the worker).
+ */
+export class JobWaiter {
+  private readonly pending = new Set<string>();
+  private readonly outcomes = new Map<string, JobOutcome>();
+  private events: QueueEvents | undefined;
+  private connection: ReturnType<typeof createRedisConnection> | undefined;
+  private onSettled: ((outcome: JobOutcome) => void) | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    private readonly queue: Queue,
+    private readonly redisUrl: string,
+    private readonly prefix: string,
+  ) {}
+
+  /** Subscribes before any job is added, so no event can be missed between add and subscribe. */
+  async start(onSettled: (outcome: JobOutcome) => void): Promise<void> {
+    this.onSettled = onSettled;
+    this.connection = createRedisConnection(this.redisUrl, 'worker');
+    this.connection.on('error', () => undefined);
+    this.events = new QueueEvents(this.queue.name, { connection: this.connection, prefix: this.prefix });
+    this.events.on('error', () => undefined);
+    this.events.on('completed', ({ jobId, returnvalue }) =>
+      this.settle({ id: jobId, ok: true, value: parse(returnvalue), failedReason: undefined }),
+    );
+    this.events.on('failed', ({ jobId, failedReason }) =>
+      this.settle({ id: jobId, ok: false, value: undefined, failedReason }),
+    );
+    await this.events.waitUntilReady();
+  }
+
+  expect(ids: readonly string[]): void {
+    for (const id of ids) if (!this.outcomes.has(id)) this.pending.add(id);
+  }
+
+  private settle(outcome: JobOutcome): void {
+    if (!this.pending.delete(outcome.id)) return;
+    this.outcomes.set(outcome.id, outcome);
+    this.onSettled?.(outcome);
+    if (this.pending.size === 0) this.wake?.();
+  }
+
+  async wait(timeoutMs: number): Promise<Map<string, JobOutcome>> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.pending.size > 0) {
+      if (Date.now() > deadline) {
+        throw new RedoubtError(
+          'REPLICA_TIMEOUT',
+          `${this.pending.size} job(s) still pending after ${Math.round(timeoutMs / 1000)} s; they keep running in the backup-worker (see its Bull Board)`,
+          { pending: this.pending.size },
+        );
+      }
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        setTimeout(resolve, 2_000);
+      });
+      await this.poll();
+    }
+    return this.outcomes;
+  }
+
+  /** Looks up jobs not heard of (at most 200 per round). */
+  private async poll(): Promise<void> {
+    const ids = [...this.pending].slice(0, 200);
+    await Promise.all(
+      ids.map(async (id) => {
+        const job = await this.queue.getJob(id).catch(() => undefined);
+        if (!job) return;
+        const state = await job.getState().catch(() => 'unknown');
+        if (state === 'completed')
+          this.settle({ id, ok: true, value: job.returnvalue, failedReason: undefined });
+        else if (state === 'failed')
+          this.settle({ id, ok: false, value: undefined, failedReason: job.failedReason });
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.events?.close().catch(() => undefined);
+    // QueueEvents works on a duplicate of a connection it is given; the original is ours to close.
+    this.connection?.disconnect();
+  }
+}
+
+function parse(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}

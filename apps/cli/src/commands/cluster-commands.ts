@@ -1,0 +1,197 @@
+import { createInterface } from 'node:readline/promises';
+import { InvalidArgumentError, type Command } from 'commander';
+import { RedoubtError } from '@redoubt/errors';
+import { fromJSON, replicasOf } from '@redoubt/placement';
+import type { ChangePreview, ClusterStatus } from '@redoubt/recovery';
+import {
+  renderPlacement,
+  renderPreview,
+  renderStatus,
+  type PlacementView,
+} from './cluster/cluster-tables.js';
+import { MonitorClient } from './cluster/monitor-client.js';
+import { resolveMonitorTarget } from './cluster/monitor-target.js';
+
+interface TargetFlags {
+  monitor?: string;
+  adminKey?: string;
+  json?: boolean;
+}
+
+/** A change was previewed but not applied (no --yes, not confirmed): exit status 2. */
+class NotApplied extends Error {
+  readonly exitCode = 2;
+}
+
+function withTarget(command: Command): Command {
+  return command
+    .option('--monitor <url>', 'the monitor (default: $REDOUBT_MONITOR_URL, else the running local stack)')
+    .option('--admin-key <key>', 'the admin key (default: $REDOUBT_ADMIN_KEY, else the running local stack)');
+}
+
+function clientFor(command: Command): { client: MonitorClient; json: boolean } {
+  const flags = command.optsWithGlobals<TargetFlags>();
+  return { client: new MonitorClient(resolveMonitorTarget(flags)), json: Boolean(flags.json) };
+}
+
+function print(json: boolean, value: unknown, text: () => string): void {
+  if (json) process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+  else process.stdout.write(text());
+}
+
+const partitionNumber = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a partition number (0, 1, ...)');
+  return n;
+};
+const positiveNumber = (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
+  return n;
+};
+
+/** Shows the preview, asks (or requires --yes), then applies the change on the epoch that was previewed. */
+async function previewThenApply(
+  command: Command,
+  plan: Record<string, unknown>,
+  apply: (
+    client: MonitorClient,
+    guard: { expectedEpoch: number; force: boolean },
+  ) => Promise<{ epoch: number; preview: ChangePreview | null }>,
+  flags: { yes?: boolean; force?: boolean },
+): Promise<void> {
+  const { client, json } = clientFor(command);
+  const { preview } = await client.post<{ preview: ChangePreview }>('/v1/placement/plan', plan);
+  if (!json) process.stdout.write(renderPreview(preview));
+  let confirmed = Boolean(flags.yes);
+  if (!confirmed && !json && process.stdin.isTTY && process.stdout.isTTY) {
+    const rl = createInterface({ input: process.stdin, output: process.stdout });
+    confirmed = /^y(es)?$/i.test((await rl.question('\nApply this change? [y/N] ')).trim());
+    rl.close();
+  }
+  if (!confirmed) {
+    if (json) process.stdout.write(JSON.stringify({ applied: false, preview }, null, 2) + '\n');
+    throw new NotApplied('not applied; run again with --yes to apply it');
+  }
+  const result = await apply(client, { expectedEpoch: preview.fromEpoch, force: Boolean(flags.force) });
+  print(
+    json,
+    { applied: true, ...result },
+    () =>
+      `\napplied: placement epoch ${result.epoch}${result.preview ? `, ${result.preview.moves} moves queued` : ''}; follow it with: redoubt status\n`,
+  );
+}
+
+/** `redoubt status`, `redoubt placement show|plan`, `redoubt node drain|add|remove`: the monitor's API on the command line. */
+export function registerClusterCommands(program: Command): void {
+  withTarget(
+    program
+      .command('status')
+      .description(
+        'cluster status: nodes, services, placement epoch, redundancy, queues, recent recovery events',
+      )
+      .option('--events <n>', 'recent events to show', (v) => Math.max(0, Number(v) || 0), 10),
+  ).action(async (options: { events: number }, command: Command) => {
+    const { client, json } = clientFor(command);
+    const status = await client.get<ClusterStatus>(`/v1/cluster?events=${options.events}`);
+    print(json, status, () => renderStatus({ ...status, events: status.events.slice(0, options.events) }));
+  });
+
+  const placement = program.command('placement').description('the placement matrix: show it, plan a change');
+  withTarget(
+    placement
+      .command('show')
+      .description('the current epoch: servers, zones, weights, replicas per server')
+      .option('--partition <p>', 'also show the replicas of one partition', partitionNumber),
+  ).action(async (options: { partition?: number }, command: Command) => {
+    const { client, json } = clientFor(command);
+    const view = await client.get<PlacementView>('/v1/placement');
+    const one =
+      options.partition === undefined
+        ? undefined
+        : { partition: options.partition, replicas: replicasOf(fromJSON(view.placement), options.partition) };
+    print(json, one ? { ...view, partition: one } : view, () => renderPlacement(view, one));
+  });
+  withTarget(
+    placement
+      .command('plan')
+      .description(
+        'preview a change without applying it: partitions and bytes to move, time, exposure below R',
+      )
+      .argument('<action>', 'drain | remove | add')
+      .argument('<node>', 'node id')
+      .option('--zone <zone>', 'add: the failure domain of the new node')
+      .option('--weight <w>', 'add: its capacity weight', positiveNumber),
+  ).action(
+    async (action: string, node: string, options: { zone?: string; weight?: number }, command: Command) => {
+      if (!['drain', 'remove', 'add'].includes(action))
+        throw new RedoubtError('INVALID_ARGUMENT', `unknown action "${action}"; use drain, remove or add`);
+      const { client, json } = clientFor(command);
+      const { preview } = await client.post<{ preview: ChangePreview }>('/v1/placement/plan', {
+        action,
+        node,
+        ...options,
+      });
+      print(json, preview, () => renderPreview(preview));
+    },
+  );
+
+  const node = program
+    .command('node')
+    .description('membership changes (previewed first; applied with --yes or after confirmation)');
+  withTarget(
+    node
+      .command('drain')
+      .description('move every partition off a data node (it stays a member, holding nothing)')
+      .argument('<id>', 'node id')
+      .option('-y, --yes', 'apply without asking')
+      .option('--force', 'apply even while moves of an earlier change are pending'),
+  ).action(async (id: string, flags: { yes?: boolean; force?: boolean }, command: Command) => {
+    await previewThenApply(
+      command,
+      { action: 'drain', node: id },
+      (client, guard) => client.post(`/v1/nodes/${encodeURIComponent(id)}/drain`, guard),
+      flags,
+    );
+  });
+  withTarget(
+    node
+      .command('remove')
+      .description('decommission a data node: drain it, then forget it')
+      .argument('<id>', 'node id')
+      .option('-y, --yes', 'apply without asking')
+      .option('--force', 'apply even while moves of an earlier change are pending'),
+  ).action(async (id: string, flags: { yes?: boolean; force?: boolean }, command: Command) => {
+    await previewThenApply(
+      command,
+      { action: 'remove', node: id },
+      (client, guard) => client.delete(`/v1/nodes/${encodeURIComponent(id)}`, guard),
+      flags,
+    );
+  });
+  withTarget(
+    node
+      .command('add')
+      .description('add a running data node and move its share of partitions to it')
+      .argument('<id>', 'node id')
+      .requiredOption('--url <url>', 'where it listens, e.g. http://127.0.0.1:7104')
+      .option('--zone <zone>', 'its failure domain (default: its id)')
+      .option('--weight <w>', 'its capacity weight (default 1)', positiveNumber)
+      .option('-y, --yes', 'apply without asking')
+      .option('--force', 'apply even while moves of an earlier change are pending'),
+  ).action(
+    async (
+      id: string,
+      flags: { url: string; zone?: string; weight?: number; yes?: boolean; force?: boolean },
+      command: Command,
+    ) => {
+      await previewThenApply(
+        command,
+        { action: 'add', node: id, zone: flags.zone, weight: flags.weight },
+        (client, guard) =>
+          client.post('/v1/nodes', { id, url: flags.url, zone: flags.zone, weight: flags.weight, ...guard }),
+        flags,
+      );
+    },
+  );
+}

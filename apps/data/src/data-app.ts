@@ -1,0 +1,71 @@
+import type { ErrorRequestHandler, Express, RequestHandler } from 'express';
+import { isRedoubtError } from '@redoubt/errors';
+import { INTERNAL_PREFIX } from '@redoubt/cluster-client';
+import { createServiceApp, finishServiceApp, requireClusterToken } from '@redoubt/http-kit';
+import type { RecordStore } from '@redoubt/storage';
+import type { Logger, Registry } from '@redoubt/telemetry';
+import { addBatchRoute } from './batch-route.js';
+import type { DataConfig } from './data-config.js';
+import type { DataMetrics } from './data-metrics.js';
+import { addPartitionRoutes } from './partition-routes.js';
+import { addRecordRoutes } from './record-routes.js';
+import { addStreamRoutes } from './stream-routes.js';
+import { addTestHooks } from './test-hooks.js';
+
+export interface DataAppParts {
+  config: Pick<DataConfig, 'NODE_ID' | 'CLUSTER_TOKEN' | 'DATA_ENABLE_TEST_HOOKS'>;
+  store: RecordStore;
+  logger: Logger;
+  registry: Registry;
+  metrics: DataMetrics;
+  /** Runs before everything else (main.ts passes the shutdown connection drain). */
+  drain?: RequestHandler;
+}
+
+/**
+ * The data node's HTTP app: /healthz, /readyz (store open), /metrics without credentials; everything
+ * under /internal/v1 behind the cluster token (docs/internal-protocol.md).
+ */
+export function createDataApp({ config, store, logger, registry, metrics, drain }: DataAppParts): Express {
+  const app = createServiceApp({
+    service: 'data',
+    logger,
+    registry,
+    ready: () => store.isOpen(),
+    readiness: () => ({ node: config.NODE_ID, partitions: store.partitions }),
+  });
+  if (drain) app.use(drain);
+  app.use(INTERNAL_PREFIX, requestMetrics(metrics), requireClusterToken(config.CLUSTER_TOKEN));
+  addBatchRoute(app, store, metrics);
+  addRecordRoutes(app, store, metrics);
+  addPartitionRoutes(app, store, logger);
+  addStreamRoutes(app, store, metrics, logger);
+  if (config.DATA_ENABLE_TEST_HOOKS) addTestHooks(app, store, logger);
+  app.use(rememberErrorCode);
+  finishServiceApp(app, logger);
+  return app;
+}
+
+/** Rate, status and latency per route pattern (never per key: label values stay bounded). */
+function requestMetrics(metrics: DataMetrics): RequestHandler {
+  return (req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.once('finish', () => {
+      const route = req.route?.path ?? 'unmatched';
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      metrics.requests.inc({ route, method: req.method, status: String(res.statusCode) });
+      metrics.requestDuration.observe({ route, method: req.method }, seconds);
+      if (res.statusCode >= 400) {
+        const code = res.locals.errorCode as string | undefined;
+        metrics.errors.inc({ code: code ?? `HTTP_${res.statusCode}` });
+      }
+    });
+    next();
+  };
+}
+
+/** Notes a catalogue error's code for requestMetrics, then lets http-kit's handler answer it. */
+const rememberErrorCode: ErrorRequestHandler = (error, _req, res, next) => {
+  if (isRedoubtError(error)) res.locals.errorCode = error.code;
+  next(error);
+};

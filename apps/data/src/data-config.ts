@@ -1,0 +1,19 @@
+import { env, z } from '@redoubt/config';
+
+/** The data node's environment (docs/service-contracts.md). */
+export const dataConfigSchema = z.object({
+  NODE_ID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be [A-Za-z0-9_-]{1,64}'),
+  DATA_HOST: env.host(),
+  DATA_PORT: env.port().default(7101),
+  DATA_DIR: z.string().min(1),
+  CLUSTER_TOKEN: env.secret(),
+  PARTITIONS: env
+    .positiveInt()
+    .max(2 ** 32)
+    .default(4096),
+  LOG_LEVEL: env.logLevel(),
+  /** Enables POST /internal/v1/test/corrupt (damages a stored record): for tests only, never in production. */
+  DATA_ENABLE_TEST_HOOKS: env.booleanFlag().default(false),
+});
+
+export type DataConfig = z.infer<typeof dataConfigSchema>;

@@ -1,0 +1,111 @@
+import { Counter, Gauge, Histogram, LATENCY_BUCKETS, type Registry } from '@redoubt/telemetry';
+import type { RecordStore, StoreObserver } from '@redoubt/storage';
+
+export interface DataMetrics {
+  requests: Counter<'route' | 'method' | 'status'>;
+  requestDuration: Histogram<'route' | 'method'>;
+  errors: Counter<'code'>;
+  ops: Counter<'op' | 'outcome'>;
+  corrupt: Counter;
+  commitDuration: Histogram;
+  commitWrites: Histogram;
+  streamed: Counter<'direction'>;
+  /** Hooks the store calls (corrupt records, durable commits). */
+  observer: StoreObserver;
+  /** Connects the stored-data gauges to the store once it is open. */
+  watch(store: RecordStore): void;
+}
+
+/** The data node's metrics (all prefixed `redoubt_data_`), on the service registry. */
+export function createDataMetrics(registry: Registry): DataMetrics {
+  const registers = [registry];
+  let store: RecordStore | undefined;
+  const totals = () => (store?.isOpen() ? store.totalsAll() : { partitions: 0, records: 0, bytes: 0 });
+  const corrupt = new Counter({
+    name: 'redoubt_data_corrupt_records_total',
+    help: 'Stored records found failing their checksum (reads, scans, scrubs, stale checks).',
+    registers,
+  });
+  const commitDuration = new Histogram({
+    name: 'redoubt_data_commit_duration_seconds',
+    help: 'Time from queueing a write transaction to its durable (fsynced) commit.',
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const commitWrites = new Histogram({
+    name: 'redoubt_data_commit_writes',
+    help: 'Records applied per write transaction of one batch (group commit size).',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+    registers,
+  });
+  new Gauge({
+    name: 'redoubt_data_records',
+    help: 'Records stored (tombstones included).',
+    registers,
+    collect() {
+      this.set(totals().records);
+    },
+  });
+  new Gauge({
+    name: 'redoubt_data_bytes_stored',
+    help: 'Bytes of records stored (keys plus stored record bytes).',
+    registers,
+    collect() {
+      this.set(totals().bytes);
+    },
+  });
+  new Gauge({
+    name: 'redoubt_data_partitions',
+    help: 'Partitions holding at least one record on this node.',
+    registers,
+    collect() {
+      this.set(totals().partitions);
+    },
+  });
+  return {
+    requests: new Counter({
+      name: 'redoubt_data_requests_total',
+      help: 'HTTP requests by route, method and status.',
+      labelNames: ['route', 'method', 'status'],
+      registers,
+    }),
+    requestDuration: new Histogram({
+      name: 'redoubt_data_request_duration_seconds',
+      help: 'HTTP request latency by route.',
+      labelNames: ['route', 'method'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    errors: new Counter({
+      name: 'redoubt_data_errors_total',
+      help: 'Errors answered, by catalogue code (whole requests and single batch ops).',
+      labelNames: ['code'],
+      registers,
+    }),
+    ops: new Counter({
+      name: 'redoubt_data_ops_total',
+      help: 'Record operations by kind and outcome (applied, stale, found, missing, or an error code).',
+      labelNames: ['op', 'outcome'],
+      registers,
+    }),
+    corrupt,
+    commitDuration,
+    commitWrites,
+    streamed: new Counter({
+      name: 'redoubt_data_stream_records_total',
+      help: 'Records streamed out of or into partitions.',
+      labelNames: ['direction'],
+      registers,
+    }),
+    observer: {
+      corrupt: () => corrupt.inc(),
+      committed: (seconds, writes) => {
+        commitDuration.observe(seconds);
+        commitWrites.observe(writes);
+      },
+    },
+    watch(opened) {
+      store = opened;
+    },
+  };
+}

@@ -1,0 +1,169 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLUSTER_TOKEN_HEADER } from '@redoubt/http-kit';
+import { decodeMessage, encodeMessage, isIntact, makeTombstone, type StoredRecord } from '@redoubt/records';
+import { partitionOf } from '@redoubt/hashing';
+import { DataNodeClient, internalPaths, MSGPACK_CONTENT_TYPE } from '@redoubt/cluster-client';
+import {
+  keysIn,
+  record,
+  startDataNode,
+  TOKEN,
+  version,
+  type DataNodeHandle,
+} from './testing/data-node-process.js';
+
+let node: DataNodeHandle;
+let client: DataNodeClient;
+const P = 16;
+
+beforeAll(async () => {
+  node = await startDataNode({ id: 'api', partitions: P, testHooks: true });
+  client = node.client();
+});
+afterAll(async () => {
+  await node?.dispose();
+});
+
+async function metric(name: string): Promise<number> {
+  const text = await (await fetch(`${node.url}/metrics`)).text();
+  let total = 0;
+  for (const line of text.split('\n')) if (line.startsWith(name)) total += Number(line.split(' ').pop());
+  return total;
+}
+
+describe('data node internal API', () => {
+  it('serves health, readiness and metrics openly and everything internal only with the cluster token', async () => {
+    expect((await fetch(`${node.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${node.url}/readyz`)).status).toBe(200);
+    expect(await (await fetch(`${node.url}/metrics`)).text()).toMatch(/redoubt_data_records\{/);
+    const none = await fetch(`${node.url}${internalPaths.partitions}`);
+    expect(none.status).toBe(401);
+    expect(((await none.json()) as { error: { code: string } }).error.code).toBe('AUTH_MISSING');
+    const wrong = await fetch(`${node.url}${internalPaths.partitions}`, {
+      headers: { [CLUSTER_TOKEN_HEADER]: 'nope' },
+    });
+    expect(wrong.status).toBe(403);
+    const intruder = new DataNodeClient({
+      id: 'api',
+      url: node.url,
+      clusterToken: 'not-the-token-0123456789',
+    });
+    await expect(intruder.put(0, record(keysIn(0, P, 1)[0]!, 'x', version(1)))).rejects.toMatchObject({
+      code: 'AUTH_INVALID',
+    });
+    await expect(intruder.digest(0)).rejects.toMatchObject({ code: 'AUTH_INVALID' });
+    expect(await intruder.ready()).toBe(true);
+    await intruder.close();
+  });
+
+  it('coalesces hundreds of concurrent puts and gets into few batch requests, with per-op results', async () => {
+    const batchesBefore = await metric('redoubt_data_requests_total{route="/internal/v1/batch"');
+    const keys = keysIn(3, P, 300, 'batch');
+    const records = keys.map((key, i) =>
+      record(key, Buffer.from([i % 256, 0, 255]), version(100 + i), 'application/octet-stream'),
+    );
+    const outcomes = await Promise.all(records.map((r) => client.put(3, r)));
+    expect(outcomes).toEqual(records.map((r) => ({ status: 'applied', current: r.version })));
+    const got = await Promise.all(keys.map((key) => client.get(3, key)));
+    got.forEach((g, i) => {
+      expect(isIntact(g!)).toBe(true);
+      expect(Buffer.from(g!.value).equals(Buffer.from(records[i]!.value))).toBe(true);
+      expect(g!.contentType).toBe('application/octet-stream');
+    });
+    const batches = (await metric('redoubt_data_requests_total{route="/internal/v1/batch"')) - batchesBefore;
+    // Calls made in one turn leave together: 300 puts = 256 + 44, 300 gets = 256 + 44.
+    expect(batches).toBeLessThanOrEqual(4);
+    expect(batches).toBeGreaterThan(0);
+    expect(await client.get(3, keysIn(3, P, 301, 'batch')[300]!)).toBeNull();
+  });
+
+  it('keeps the newest version: stale puts are answered with the version held', async () => {
+    const [key] = keysIn(5, P, 1, 'lww');
+    await client.put(5, record(key!, 'new', version(50)));
+    expect(await client.put(5, record(key!, 'old', version(40)))).toEqual({
+      status: 'stale',
+      current: version(50),
+    });
+    expect(await client.put(5, makeTombstone(key!, version(60)))).toEqual({
+      status: 'applied',
+      current: version(60),
+    });
+    expect(await client.get(5, key!)).toMatchObject({ tombstone: true, version: version(60) });
+  });
+
+  it('answers WRONG_PARTITION for a key of another partition, per op, without failing the batch', async () => {
+    const [key] = keysIn(7, P, 1, 'misplaced');
+    const [good] = keysIn(8, P, 1, 'placed');
+    const [wrongPut, wrongGet, fine] = await Promise.allSettled([
+      client.put(8, record(key!, 'x', version(1))),
+      client.get(8, key!),
+      client.put(8, record(good!, 'x', version(1))),
+    ]);
+    expect(wrongPut).toMatchObject({ status: 'rejected', reason: { code: 'WRONG_PARTITION' } });
+    expect(wrongGet).toMatchObject({ status: 'rejected', reason: { code: 'WRONG_PARTITION' } });
+    expect(fine).toMatchObject({ status: 'fulfilled' });
+    expect(partitionOf(key!, P)).toBe(7);
+  });
+
+  it('detects a corrupted record on read and in scrub, never serves it, and heals it with an intact put', async () => {
+    const [key] = keysIn(9, P, 1, 'rot');
+    const original = record(key!, 'precious', version(70));
+    await client.put(9, original);
+    const corruptBefore = await metric('redoubt_data_corrupt_records_total');
+    const hook = await fetch(`${node.url}${internalPaths.testCorrupt}`, {
+      method: 'POST',
+      headers: { [CLUSTER_TOKEN_HEADER]: TOKEN, 'content-type': 'application/json' },
+      body: JSON.stringify({ partition: 9, key }),
+    });
+    expect(hook.status).toBe(200);
+    await expect(client.get(9, key!)).rejects.toMatchObject({ code: 'RECORD_CORRUPT' });
+    expect(await client.scrub({ partition: 9 })).toEqual({ checked: 1, corrupt: [{ partition: 9, key }] });
+    expect(await metric('redoubt_data_corrupt_records_total')).toBeGreaterThan(corruptBefore);
+    expect(await client.put(9, original)).toEqual({ status: 'applied', current: version(70) });
+    expect(Buffer.from((await client.get(9, key!))!.value).toString()).toBe('precious');
+    expect((await client.scrub()).corrupt).toEqual([]);
+  });
+
+  it('reports digests and partitions, and drops a partition', async () => {
+    const keys = keysIn(11, P, 20, 'drop');
+    await Promise.all(keys.map((key, i) => client.put(11, record(key, `v${i}`, version(1 + i)))));
+    const digest = await client.digest(11);
+    expect(digest).toMatchObject({ partition: 11, records: 20 });
+    expect(digest.buckets).toHaveLength(64);
+    expect((await client.listPartitions()).find((s) => s.partition === 11)).toEqual({
+      partition: 11,
+      records: 20,
+      bytes: digest.bytes,
+    });
+    await client.dropPartition(11);
+    expect(await client.digest(11)).toMatchObject({ records: 0, bytes: 0 });
+    expect((await client.listPartitions()).some((s) => s.partition === 11)).toBe(false);
+    await expect(client.digest(P)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
+  it('serves single records over GET, PUT and DELETE with MessagePack bodies', async () => {
+    const [key] = keysIn(12, P, 1, 'single/with slash');
+    const headers = { [CLUSTER_TOKEN_HEADER]: TOKEN, 'content-type': MSGPACK_CONTENT_TYPE };
+    const path = `${node.url}${internalPaths.record(12, key!)}`;
+    expect((await fetch(path, { headers })).status).toBe(404);
+    const put = await fetch(path, {
+      method: 'PUT',
+      headers,
+      body: encodeMessage(record(key!, 'one', version(5))),
+    });
+    expect(decodeMessage(Buffer.from(await put.arrayBuffer()))).toEqual({
+      status: 'applied',
+      current: version(5),
+    });
+    const got = decodeMessage<StoredRecord>(
+      Buffer.from(await (await fetch(path, { headers })).arrayBuffer()),
+    );
+    expect(Buffer.from(got.value).toString()).toBe('one');
+    const del = await fetch(`${path}?version=${version(6)}`, { method: 'DELETE', headers });
+    expect(decodeMessage(Buffer.from(await del.arrayBuffer()))).toEqual({
+      status: 'applied',
+      current: version(6),
+    });
+    expect((await client.get(12, key!))?.tombstone).toBe(true);
+  });
+});

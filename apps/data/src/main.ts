@@ -1,0 +1,41 @@
+import { loadConfigOrExit } from '@redoubt/config';
+import { listen, onShutdown, createConnectionDrain } from '@redoubt/http-kit';
+import { RecordStore } from '@redoubt/storage';
+import { createLogger, createMetricsRegistry } from '@redoubt/telemetry';
+import { dataConfigSchema } from './data-config.js';
+import { createDataApp } from './data-app.js';
+import { createDataMetrics } from './data-metrics.js';
+
+const config = loadConfigOrExit(dataConfigSchema, 'data');
+const logger = createLogger('data', config.LOG_LEVEL).child({ node: config.NODE_ID });
+const registry = createMetricsRegistry('data', { node: config.NODE_ID });
+const metrics = createDataMetrics(registry);
+
+let store: RecordStore;
+try {
+  store = RecordStore.open({
+    path: config.DATA_DIR,
+    partitions: config.PARTITIONS,
+    observer: metrics.observer,
+  });
+} catch (error) {
+  logger.fatal({ err: error, dir: config.DATA_DIR }, 'could not open the record store');
+  process.exit(1);
+}
+metrics.watch(store);
+
+const drain = createConnectionDrain();
+const app = createDataApp({ config, store, logger, registry, metrics, drain: drain.middleware });
+const { server, port } = await listen(app, config.DATA_PORT, config.DATA_HOST);
+drain.attach(server);
+// Partition streams can take longer than http-kit's 30 s whole-request limit: no limit on a request as a
+// whole, but a socket that moves no byte for two minutes is closed (headersTimeout still guards headers).
+server.requestTimeout = 0;
+server.timeout = 120_000;
+logger.info(
+  { host: config.DATA_HOST, port, dir: config.DATA_DIR, partitions: config.PARTITIONS },
+  'data node listening',
+);
+
+// SIGTERM: stop accepting, let in-flight requests (and their commits) finish, then close LMDB.
+onShutdown(logger, [server], () => store.close());

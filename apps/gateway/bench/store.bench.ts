@@ -1,0 +1,406 @@
+/**
+ * Store benchmark: PUT and GET of 256-byte values with varied keys at concurrency 1, 16 and 64, closed
+ * loop, each cell bounded by duration (BENCH_DURATION_MS, default 5 s), against
+ *   - redoubt: the gateway in front of three data nodes (N = 3, W = 2, R = 2), Redis for handoffs;
+ *   - etcd: a three-member cluster (v3 JSON API, /v3/kv/put and linearizable /v3/kv/range) on the leader;
+ *   - bare: a node:http server that answers at once (the ceiling of one Node HTTP hop).
+ * Targets run one after another, each with the whole machine. Writes bench/results/store-<ts>.json and
+ * prints the ratios. BENCH_CPU_PROFILE=1 also runs the gateway and one data node under `node --cpu-prof`
+ * and summarises their top frames. Not a test: nothing here asserts.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { appEntry, freePort, REPO_ROOT, ServiceProcess, startRedisServer } from '@redoubt/local-stack';
+import { summariseProfiles, type ProfileSummary } from './cpu-profile-summary.js';
+import { startEtcdCluster } from './etcd-cluster.js';
+import { populate, runClosedLoop, type CellResult, type LoadRequest } from './load-driver.js';
+import { cpuPerRequest, cpuSnapshot, type ProcessGroups } from './process-cpu.js';
+
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5_000);
+const WARMUP_MS = Math.min(2_000, DURATION_MS);
+const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,16,64').split(',').map(Number);
+const KEYSPACE = Number(process.env.BENCH_KEYS ?? 10_000);
+const VALUE_BYTES = 256;
+const PROFILE = process.env.BENCH_CPU_PROFILE === '1';
+/** For working on one target: BENCH_TARGETS=etcd,bare (ratios need all three). */
+const TARGETS = new Set((process.env.BENCH_TARGETS ?? 'redoubt,redoubt-2gw,etcd,bare').split(','));
+
+type Op = 'put' | 'get';
+interface TargetResult {
+  target: string;
+  description: string;
+  cells: Record<Op, CellResult[]>;
+  /** 1-minute load average before and after: this machine is shared, and the figures depend on it. */
+  loadAverage?: { before: number; after: number };
+}
+
+/** Keys spread over the key space so consecutive requests hit different partitions and nodes. */
+const keyIndex = (worker: number, i: number) => (worker * 7_919 + i * 104_729) % KEYSPACE;
+const keys = Array.from(
+  { length: KEYSPACE },
+  (_, i) => `bench:${i.toString(36)}:${(i * 2_654_435_761) % 1_000_003}`,
+);
+const value = randomBytes(VALUE_BYTES);
+
+async function measure(
+  target: string,
+  origin: string | readonly string[],
+  requests: Record<Op, (w: number, i: number) => LoadRequest>,
+  processes: () => ProcessGroups,
+): Promise<Record<Op, CellResult[]>> {
+  const cells: Record<Op, CellResult[]> = { put: [], get: [] };
+  for (const op of ['put', 'get'] as const) {
+    await runClosedLoop(origin, 16, WARMUP_MS, requests[op]); // JIT, connections, caches
+    for (const concurrency of CONCURRENCY) {
+      const before = cpuSnapshot(processes());
+      const cell = await runClosedLoop(origin, concurrency, DURATION_MS, requests[op]);
+      cell.cpuMicrosPerRequest = cpuPerRequest(before, cpuSnapshot(processes()), cell.requests);
+      cells[op].push(cell);
+      console.log(
+        `${target.padEnd(8)} ${op.toUpperCase().padEnd(4)} c=${String(concurrency).padEnd(3)} ` +
+          `${cell.rps.toFixed(0).padStart(7)} req/s  p50 ${cell.p50Ms.toFixed(2).padStart(7)} ms  ` +
+          `p99 ${cell.p99Ms.toFixed(2).padStart(7)} ms  errors ${cell.errors}${cell.firstError ? ` (${cell.firstError})` : ''}  ` +
+          `cpu us/req ${Object.entries(cell.cpuMicrosPerRequest)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}`,
+      );
+    }
+  }
+  return cells;
+}
+
+function nodeProcess(
+  name: string,
+  app: string,
+  env: Record<string, string>,
+  dir: string,
+  port: number,
+  profileDir?: string,
+) {
+  return new ServiceProcess({
+    name,
+    ...(profileDir
+      ? {
+          command: process.execPath,
+          args: ['--cpu-prof', '--cpu-prof-dir', profileDir, '--import', 'tsx', appEntry(app)],
+        }
+      : { app }),
+    env,
+    readyUrl: `http://127.0.0.1:${port}/readyz`,
+    readyTimeoutMs: 60_000,
+    log: join(dir, 'logs', `${name}.log`),
+  });
+}
+
+async function benchRedoubt(dir: string, profileDir: string | undefined): Promise<TargetResult[]> {
+  const redis = await startRedisServer({ dir: join(dir, 'redis') });
+  const token = randomBytes(16).toString('hex');
+  const apiKey = randomBytes(16).toString('hex');
+  const processes: ServiceProcess[] = [];
+  try {
+    const nodes: string[] = [];
+    for (let i = 1; i <= 3; i++) {
+      const port = await freePort();
+      nodes.push(`d${i}=http://127.0.0.1:${port}`);
+      processes.push(
+        nodeProcess(
+          `data-${i}`,
+          'data',
+          {
+            NODE_ID: `d${i}`,
+            DATA_PORT: String(port),
+            DATA_DIR: join(dir, `d${i}`),
+            CLUSTER_TOKEN: token,
+            LOG_LEVEL: 'warn',
+          },
+          dir,
+          port,
+          i === 1 && profileDir ? join(profileDir, 'data-1') : undefined,
+        ),
+      );
+    }
+    await Promise.all(processes.map((p) => p.start()));
+    // Two gateways on the same data nodes: the single-gateway figures are the primary ones; the second
+    // shows how the stateless gateway tier scales out (the client spreads its connections over both).
+    const gateways: ServiceProcess[] = [];
+    const origins: string[] = [];
+    for (let g = 1; g <= 2; g++) {
+      const port = await freePort();
+      const gateway = nodeProcess(
+        `gateway-${g}`,
+        'gateway',
+        {
+          GATEWAY_ID: `gwbench${g}`,
+          GATEWAY_PORT: String(port),
+          API_KEYS: apiKey,
+          ADMIN_KEY: randomBytes(16).toString('hex'),
+          CLUSTER_TOKEN: token,
+          DATA_NODES: nodes.join(','),
+          REDIS_URL: redis.url,
+          QUEUE_PREFIX: 'bench',
+          LOG_LEVEL: 'warn',
+          ...(process.env.NODE_BATCHES_IN_FLIGHT
+            ? { NODE_BATCHES_IN_FLIGHT: process.env.NODE_BATCHES_IN_FLIGHT }
+            : {}),
+        },
+        dir,
+        port,
+        g === 1 && profileDir ? join(profileDir, 'gateway') : undefined,
+      );
+      processes.push(gateway);
+      gateways.push(gateway);
+      origins.push(`http://127.0.0.1:${port}`);
+    }
+    await Promise.all(gateways.map((g) => g.start()));
+    const auth = { authorization: `Bearer ${apiKey}` };
+    const paths = keys.map((k) => `/v1/kv/${encodeURIComponent(k)}`);
+    const putHeaders = { ...auth, 'content-type': 'application/octet-stream' };
+    const failed = await populate(origins[0]!, KEYSPACE, 64, (i) => ({
+      method: 'PUT',
+      path: paths[i]!,
+      body: value,
+      headers: putHeaders,
+    }));
+    if (failed > 0) console.warn(`redoubt: ${failed} of ${KEYSPACE} preloading PUTs failed`);
+    const dataNodes = processes.slice(0, 3);
+    const requests = {
+      put: (w: number, i: number): LoadRequest => ({
+        method: 'PUT',
+        path: paths[keyIndex(w, i)]!,
+        body: value,
+        headers: putHeaders,
+      }),
+      get: (w: number, i: number): LoadRequest => ({
+        method: 'GET',
+        path: paths[keyIndex(w, i)]!,
+        headers: auth,
+      }),
+    };
+    const groups = (n: number) => () => ({
+      gateway: gateways.slice(0, n).map((g) => g.pid()),
+      'data nodes': dataNodes.map((p) => p.pid()),
+      redis: [redis.pid()],
+    });
+    const results: TargetResult[] = [];
+    const oneBefore = loadavg()[0]!;
+    results.push({
+      target: 'redoubt',
+      description: 'one gateway + 3 data nodes, N=3 W=2 R=2 (quorum), durable (fsync, group commit) writes',
+      cells: await measure('redoubt', origins[0]!, requests, groups(1)),
+      loadAverage: { before: round(oneBefore), after: round(loadavg()[0]!) },
+    });
+    if (TARGETS.has('redoubt-2gw')) {
+      const twoBefore = loadavg()[0]!;
+      results.push({
+        target: 'redoubt-2gw',
+        description: 'the same with two gateways, the client spreading its connections over both',
+        cells: await measure('redoubt-2gw', origins, requests, groups(2)),
+        loadAverage: { before: round(twoBefore), after: round(loadavg()[0]!) },
+      });
+    }
+    return results;
+  } finally {
+    // SIGTERM: a clean exit, so --cpu-prof writes its profiles
+    await Promise.allSettled(processes.reverse().map((p) => p.stop(15_000)));
+    await redis.stop();
+  }
+}
+
+async function benchEtcd(dir: string): Promise<TargetResult> {
+  const etcd = await startEtcdCluster(join(dir, 'etcd'));
+  try {
+    // Clients of the leader: followers would forward every write and read-index request to it.
+    let origin = etcd.clientUrls[0]!;
+    for (const url of etcd.clientUrls) {
+      const res = await fetch(`${url}/v3/maintenance/status`, { method: 'POST', body: '{}' });
+      const status = (await res.json()) as { leader: string; header: { member_id: string } };
+      if (status.leader === status.header.member_id) origin = url;
+    }
+    const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
+    const valueB64 = b64(value);
+    const putBodies = keys.map((k) => JSON.stringify({ key: b64(k), value: valueB64 }));
+    const rangeBodies = keys.map((k) => JSON.stringify({ key: b64(k) })); // serializable: false -> linearizable
+    const json = { 'content-type': 'application/json' };
+    const failed = await populate(origin, KEYSPACE, 64, (i) => ({
+      method: 'POST',
+      path: '/v3/kv/put',
+      body: putBodies[i]!,
+      headers: json,
+    }));
+    if (failed > 0) console.warn(`etcd: ${failed} of ${KEYSPACE} preloading puts failed`);
+    const cells = await measure(
+      'etcd',
+      origin,
+      {
+        put: (w, i) => ({
+          method: 'POST',
+          path: '/v3/kv/put',
+          body: putBodies[keyIndex(w, i)]!,
+          headers: json,
+        }),
+        get: (w, i) => ({
+          method: 'POST',
+          path: '/v3/kv/range',
+          body: rangeBodies[keyIndex(w, i)]!,
+          headers: json,
+        }),
+      },
+      () => ({ 'etcd members': etcd.members.map((m) => m.pid()) }),
+    );
+    return {
+      target: 'etcd',
+      description: `etcd ${etcd.version}, 3 members on loopback, v3 JSON gateway, requests to the leader, linearizable reads`,
+      cells,
+    };
+  } finally {
+    await etcd.stop();
+  }
+}
+
+async function benchBare(dir: string): Promise<TargetResult> {
+  const port = await freePort();
+  const server = new ServiceProcess({
+    name: 'bare-http',
+    script: resolve(REPO_ROOT, 'apps/gateway/bench/bare-http-server.ts'),
+    env: { PORT: String(port) },
+    readyUrl: `http://127.0.0.1:${port}/readyz`,
+    log: join(dir, 'logs', 'bare.log'),
+  });
+  await server.start();
+  try {
+    const paths = keys.map((k) => `/kv/${encodeURIComponent(k)}`);
+    const cells = await measure(
+      'bare',
+      `http://127.0.0.1:${port}`,
+      {
+        put: (w, i) => ({ method: 'PUT', path: paths[keyIndex(w, i)]!, body: value }),
+        get: (w, i) => ({ method: 'GET', path: paths[keyIndex(w, i)]! }),
+      },
+      () => ({ server: [server.pid()] }),
+    );
+    return { target: 'bare', description: 'node:http answering at once (one Node HTTP hop, no work)', cells };
+  } finally {
+    await server.stop();
+  }
+}
+
+const at = (t: TargetResult, op: Op, c: number) => t.cells[op].find((x) => x.concurrency === c);
+const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+function ratios(redoubt: TargetResult, etcd: TargetResult, bare: TargetResult) {
+  const out: Record<string, Record<string, number>> = {};
+  for (const c of CONCURRENCY) {
+    for (const op of ['put', 'get'] as const) {
+      const r = at(redoubt, op, c)!;
+      const e = at(etcd, op, c)!;
+      const b = at(bare, op, c)!;
+      out[`${op} c=${c}`] = {
+        throughputVsEtcd: round(r.rps / e.rps),
+        p99VsEtcd: round(r.p99Ms / e.p99Ms),
+        throughputVsBareHttp: round(r.rps / b.rps),
+      };
+    }
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const dir = mkdtempSync(join(tmpdir(), 'redoubt-bench-store-'));
+  const profileDir = PROFILE ? join(dir, 'profiles') : undefined;
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
+  console.log(
+    `store benchmark: ${DURATION_MS} ms per cell, concurrency ${CONCURRENCY.join('/')}, ${KEYSPACE} keys, ${VALUE_BYTES}-byte values`,
+  );
+  try {
+    const results: TargetResult[] = [];
+    const run = async (name: string, bench: () => Promise<TargetResult>) => {
+      if (!TARGETS.has(name)) return;
+      const before = loadavg()[0]!;
+      const result = await bench();
+      result.loadAverage = { before: round(before), after: round(loadavg()[0]!) };
+      results.push(result);
+    };
+    if (TARGETS.has('redoubt')) results.push(...(await benchRedoubt(dir, profileDir)));
+    await run('etcd', () => benchEtcd(dir));
+    await run('bare', () => benchBare(dir));
+    const [redoubt, etcd, bare] = ['redoubt', 'etcd', 'bare'].map((t) => results.find((x) => x.target === t));
+    const r = redoubt && etcd && bare ? ratios(redoubt, etcd, bare) : {};
+    const twoGateways = results.find((x) => x.target === 'redoubt-2gw');
+    const r2 = twoGateways && etcd && bare ? ratios(twoGateways, etcd, bare) : undefined;
+    const top = Math.max(...CONCURRENCY);
+    const put = r[`put c=${top}`];
+    const get = r[`get c=${top}`];
+    const targets =
+      put && get
+        ? {
+            [`put throughput >= 1.5x etcd at c=${top}`]: put.throughputVsEtcd >= 1.5,
+            [`put p99 <= etcd at c=${top}`]: put.p99VsEtcd <= 1,
+            [`linearizable get throughput >= 1.5x etcd at c=${top}`]: get.throughputVsEtcd >= 1.5,
+          }
+        : {};
+    let profiles: ProfileSummary[] | undefined;
+    if (profileDir) profiles = ['gateway', 'data-1'].flatMap((p) => summariseProfiles(join(profileDir, p)));
+
+    const printRatios = (title: string, table: Record<string, Record<string, number>>) => {
+      console.log(`\n${title}:`);
+      for (const [cell, x] of Object.entries(table)) {
+        console.log(
+          `  ${cell.padEnd(9)} throughput ${x.throughputVsEtcd!.toFixed(2)}x etcd, p99 ${x.p99VsEtcd!.toFixed(2)}x etcd, ` +
+            `${(x.throughputVsBareHttp! * 100).toFixed(0)}% of bare node:http`,
+        );
+      }
+    };
+    printRatios('ratios (redoubt, one gateway / baseline)', r);
+    if (r2) printRatios('ratios (redoubt, two gateways / baseline)', r2);
+    console.log('\ntargets:');
+    for (const [name, met] of Object.entries(targets))
+      console.log(`  ${met ? 'met    ' : 'NOT met'} ${name}`);
+    for (const p of profiles ?? []) {
+      console.log(`\nprofile ${p.file} (${p.samples} samples), self time by area:`);
+      for (const a of p.byArea.slice(0, 10))
+        console.log(`  ${a.selfPercent.toFixed(1).padStart(5)}%  ${a.frame}`);
+      console.log('  top functions:');
+      for (const f of p.topSelf.slice(0, 10))
+        console.log(`  ${f.selfPercent.toFixed(1).padStart(5)}%  ${f.frame}`);
+    }
+
+    const now = new Date();
+    const result = {
+      benchmark: 'store',
+      at: now.toISOString(),
+      seconds: (Date.now() - started) / 1000,
+      environment: {
+        node: process.version,
+        cpu: cpus()[0]?.model ?? 'unknown',
+        cores: cpus().length,
+        platform: `${process.platform} ${process.arch}`,
+      },
+      parameters: {
+        durationMsPerCell: DURATION_MS,
+        warmupMs: WARMUP_MS,
+        concurrency: CONCURRENCY,
+        keys: KEYSPACE,
+        valueBytes: VALUE_BYTES,
+        loop: 'closed loop, one undici connection per worker, one process driving',
+      },
+      targets: results,
+      ratios: r,
+      ...(r2 ? { ratiosTwoGateways: r2 } : {}),
+      goals: targets,
+      ...(profiles ? { profiles } : {}),
+    };
+    const outDir = resolve(REPO_ROOT, 'bench/results');
+    mkdirSync(outDir, { recursive: true });
+    const file = join(outDir, `store-${now.toISOString().replaceAll(':', '-').replace('.', '-')}.json`);
+    writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+    console.log(`\nwrote ${file} (${result.seconds.toFixed(0)} s)`);
+  } finally {
+    if (!process.env.KEEP_BENCH_DIR) rmSync(dir, { recursive: true, force: true });
+    else console.log(`kept ${dir}`);
+  }
+}
+
+await main();

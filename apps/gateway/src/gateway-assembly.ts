@@ -1,0 +1,154 @@
+import type { Express } from 'express';
+import type { Redis } from 'ioredis';
+import { BreakerRegistry } from '@redoubt/circuit-breakers';
+import type { DataNodeApi, DataNodeAddress } from '@redoubt/cluster-client';
+import { createRedisConnection } from '@redoubt/queues';
+import {
+  checkPolicy,
+  guardReplica,
+  HandoffBuffer,
+  QuorumCoordinator,
+  ReplicateQueue,
+  type ReplicaClient,
+} from '@redoubt/quorum';
+import { HybridClock } from '@redoubt/records';
+import { createMetricsRegistry, type Logger } from '@redoubt/telemetry';
+import type { GatewayConfig } from './gateway-config.js';
+import { createGatewayApp, type GatewayParts } from './gateway-app.js';
+import { GatewayMetrics } from './gateway-metrics.js';
+import { PlacementHolder, placementFromConfig } from './placement-provider.js';
+import { ReplicaRouter } from './replica-router.js';
+
+export interface AssembledGateway {
+  app: Express;
+  parts: GatewayParts;
+  close(): Promise<void>;
+}
+
+/**
+ * Wires a gateway from its configuration: a breaker per data node and one for Redis, the placement
+ * (epoch 1 from DATA_NODES until the monitor publishes epochs), the router, the quorum coordinator with
+ * hinted handoff through a bounded buffer onto the replicate queue, and the express app.
+ */
+export function assembleGateway(
+  config: GatewayConfig,
+  logger: Logger,
+  createNode: (address: DataNodeAddress, clusterToken: string) => DataNodeApi,
+): AssembledGateway {
+  const registry = createMetricsRegistry('gateway', { instance: config.GATEWAY_ID });
+  const policy = checkPolicy({ n: config.REPLICAS, w: config.WRITE_QUORUM, r: config.READ_QUORUM });
+  const breakers = new BreakerRegistry(registry, {
+    timeoutMs: config.REPLICA_TIMEOUT_MS,
+    resetTimeoutMs: config.BREAKER_RESET_MS,
+    errorThresholdPercentage: config.BREAKER_ERROR_PERCENT,
+    volumeThreshold: config.BREAKER_VOLUME,
+    // DataNodeClient enforces the same per-call deadline itself (and drops a call still queued)
+    abortOnTimeout: false,
+  });
+
+  const nodes = new Map<string, DataNodeApi>();
+  const replicas = new Map<string, ReplicaClient>();
+  for (const address of config.DATA_NODES) {
+    const node = createNode(address, config.CLUSTER_TOKEN);
+    nodes.set(address.id, node);
+    replicas.set(address.id, guardReplica(node, breakers.for(address.id)));
+  }
+
+  const redis = createRedisConnection(config.REDIS_URL, 'request-path');
+  watchRedis(redis, logger);
+  const redisBreaker = breakers.for('redis', {
+    timeoutMs: config.REDIS_TIMEOUT_MS,
+    timeoutCode: 'QUEUE_UNAVAILABLE',
+    abortOnTimeout: true,
+    // Redis is one downstream: a short window so it is tried again soon after it returns
+    resetTimeoutMs: Math.min(config.BREAKER_RESET_MS, 2_000),
+  });
+  const queue = new ReplicateQueue(redis, redisBreaker, config.QUEUE_PREFIX);
+
+  // the backlog gauge reads the buffer lazily, at scrape time
+  const metrics: GatewayMetrics = new GatewayMetrics(registry, () => handoff.size());
+  const handoff: HandoffBuffer = new HandoffBuffer({
+    enqueue: (job) => queue.replicate(job),
+    capacity: config.HANDOFF_BUFFER,
+    onEvent: (event, job, error) => {
+      metrics.handoffs.inc({ outcome: event });
+      if (event === 'dropped') {
+        logger.warn(
+          { key: job.key, version: job.version, targets: job.targets, err: error },
+          'handoff dropped; anti-entropy will repair the replica',
+        );
+      }
+    },
+  });
+
+  const placement = new PlacementHolder(
+    placementFromConfig({
+      nodes: config.DATA_NODES,
+      zones: config.DATA_NODE_ZONES,
+      partitions: config.PARTITIONS,
+      replicas: config.REPLICAS,
+    }),
+  );
+  metrics.placementEpoch.set(placement.current()?.epoch ?? 0);
+  placement.onChange((matrix) => metrics.placementEpoch.set(matrix.epoch));
+
+  const router = new ReplicaRouter(placement, (id) => {
+    const replica = replicas.get(id);
+    if (!replica) throw new Error(`placement names data node ${id}, which is not in DATA_NODES`);
+    return replica;
+  });
+
+  const coordinator = new QuorumCoordinator({
+    handoff,
+    hedgeAfterMs: config.READ_HEDGE_MS,
+    observer: {
+      writeSettled: (settlement) => {
+        if (settlement.unknown.length > 0) metrics.unknownWrites.inc(settlement.unknown.length);
+      },
+      repaired: (_replica, result) => metrics.readRepairs.inc({ result }),
+    },
+  });
+
+  const parts: GatewayParts = {
+    gatewayId: config.GATEWAY_ID,
+    apiKeys: config.API_KEYS,
+    adminKey: config.ADMIN_KEY,
+    maxValueBytes: config.MAX_VALUE_BYTES,
+    slowRequestMs: config.SLOW_REQUEST_MS,
+    policy,
+    logger,
+    registry,
+    metrics,
+    placement,
+    router,
+    coordinator,
+    clock: new HybridClock(config.GATEWAY_ID),
+    breakers,
+    handoff,
+  };
+
+  return {
+    app: createGatewayApp(parts),
+    parts,
+    async close() {
+      await handoff.close(2_000);
+      await queue.close();
+      redis.disconnect();
+      breakers.shutdown();
+      await Promise.allSettled([...nodes.values()].map((n) => n.close()));
+    },
+  };
+}
+
+/** Logs Redis going away and coming back once each, not every reconnect attempt. */
+function watchRedis(redis: Redis, logger: Logger): void {
+  let up = false;
+  redis.on('ready', () => {
+    up = true;
+    logger.info('redis connected');
+  });
+  redis.on('error', (error) => {
+    if (up) logger.warn({ err: error }, 'redis unreachable; handoffs are buffered');
+    up = false;
+  });
+}

@@ -1,0 +1,28 @@
+import { DataNodeClient } from '@redoubt/cluster-client';
+import { loadConfigOrExit } from '@redoubt/config';
+import { listen, onShutdown } from '@redoubt/http-kit';
+import { createLogger } from '@redoubt/telemetry';
+import { answerClientErrorsAsJson } from './client-error.js';
+import { gatewayConfigSchema } from './gateway-config.js';
+import { assembleGateway } from './gateway-assembly.js';
+
+const config = loadConfigOrExit(gatewayConfigSchema, 'gateway');
+const logger = createLogger('gateway', config.LOG_LEVEL);
+const gateway = assembleGateway(
+  config,
+  logger,
+  (address, clusterToken) =>
+    new DataNodeClient({ ...address, clusterToken, timeoutMs: config.REPLICA_TIMEOUT_MS }),
+);
+const { server, port } = await listen(gateway.app, config.GATEWAY_PORT, config.GATEWAY_HOST);
+answerClientErrorsAsJson(server);
+logger.info(
+  {
+    port,
+    gatewayId: config.GATEWAY_ID,
+    dataNodes: config.DATA_NODES.map((n) => n.id),
+    quorum: gateway.parts.policy,
+  },
+  'gateway listening',
+);
+onShutdown(logger, [server], () => gateway.close());

@@ -1,0 +1,7 @@
+export {
+  DataNodeCluster,
+  keysInPartition,
+  waitFor,
+  type DataNodeClusterOptions,
+  type TestDataNode,
+} from './data-node-cluster.js';

@@ -1,0 +1,13 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TestCluster } from '../src/testing/index.js';
+const root = await mkdtemp(join(tmpdir(), 'x-'));
+const cluster = await TestCluster.start({ nodes: 3, partitions: 32, replicas: 3 });
+await cluster.writeAll(Array.from({ length: 3000 }, (_, i) => cluster.record(`h-${i}`, `v${i}`.repeat(100))));
+const env = `REDOUBT_HOME=${join(root, 'home')} DATA_NODES=${cluster.dataNodesEnv} CLUSTER_TOKEN=${cluster.clusterToken} PARTITIONS=32 REPLICAS=3 BACKUP_TARGETS=t1=${join(root, 't1')},t2=${join(root, 't2')}`;
+await writeFile(join(root, 'run.sh'), `cd /work/main && env ${env} node apps/cli/bin/redoubt.mjs backup now --local && env ${env} node apps/cli/bin/redoubt.mjs restore --local\n`);
+const r = spawnSync('script', ['-qc', `sh ${join(root, 'run.sh')}`, '/dev/null'], { encoding: 'utf8' });
+console.log(JSON.stringify(r.stdout.slice(-1500)));
+await cluster.stop();

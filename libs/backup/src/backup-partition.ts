@@ -1,0 +1,311 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DataNodeApi, PartitionDigest } from '@redoubt/cluster-client';
+import { RedoubtError, isRedoubtError, toRedoubtError } from '@redoubt/errors';
+import { ZERO_VERSION, type StoredRecord, type Version } from '@redoubt/records';
+import {
+  PARENT_FILE,
+  backupDir,
+  chainOf,
+  listPartitionBackups,
+  newBackupId,
+  partitionDir,
+  readHead,
+  writeHead,
+  type BackupHead,
+} from './backup-catalog.js';
+import type { BackupTarget } from './backup-targets.js';
+import { DEFAULT_COMPRESSION, type Compression } from './compression.js';
+import { ensureDir, fsyncPath, unwritable, writeFileAtomic } from './durable-files.js';
+import { keyCheckOf } from './encryption-key.js';
+import {
+  MANIFEST_FILE,
+  MANIFEST_VERSION,
+  MANIFEST_FORMAT,
+  sealManifest,
+  serializeManifest,
+  type BackupManifest,
+} from './manifest.js';
+import { writeSegments, type SegmentInfo } from './segment-writer.js';
+import { versionFloorAt } from './version-bounds.js';
+
+export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+/**
+ * How far before the previous backup's start an incremental looks back. A single-replica scan is not a
+ * snapshot and versions come from many writers' clocks, so a write can land behind a scan with a version
+ * below the scan's watermark (it was stamped before, arrived after: in flight, clock skew, a hinted
+ * handoff or repair delivering an older version later). Looking back this far picks those up; older
+ * stragglers are caught by the next full backup.
+ */
+export const DEFAULT_OVERLAP_MS = 15_000;
+/** Past this many incrementals in a chain, `auto` takes a full backup (bounds restore work). */
+export const DEFAULT_MAX_CHAIN = 2_000;
+
+export type BackupKind = 'full' | 'incremental' | 'auto';
+
+export interface BackupPartitionOptions {
+  partition: number;
+  /** P of the cluster. */
+  partitions: number;
+  target: BackupTarget;
+  /** The partition's replicas, in the order to try (primary first). */
+  replicas: readonly DataNodeApi[];
+  /** `auto`: incremental on top of the newest complete chain, full when there is none. Default auto. */
+  kind?: BackupKind;
+  compression?: Compression;
+  key?: Buffer;
+  segmentBytes?: number;
+  overlapMs?: number;
+  maxChain?: number;
+  /** An incremental whose source digest equals the last one writes nothing. Default true. */
+  skipUnchanged?: boolean;
+  /**
+   * Who asks (a job id): recorded in the manifest, and a complete backup with the same origin is returned
+   * as is instead of being taken again (a job retried after it finished but before BullMQ recorded it).
+   */
+  origin?: string;
+  requestTimeoutMs?: number;
+  signal?: AbortSignal;
+  now?: () => number;
+  onProgress?: (progress: { records: number; rawBytes: number; expectedRecords: number }) => void;
+  onSegment?: (info: SegmentInfo) => void | Promise<void>;
+}
+
+export interface BackupPartitionResult {
+  status: 'written' | 'unchanged';
+  partition: number;
+  target: string;
+  /** The manifest written, or for `unchanged` the newest backup that still covers the partition. */
+  manifest: BackupManifest;
+  head: BackupHead;
+  durationMs: number;
+}
+
+const REPLICA_ERRORS = new Set([
+  'REPLICA_UNAVAILABLE',
+  'REPLICA_TIMEOUT',
+  'CIRCUIT_OPEN',
+  'RECORD_CORRUPT',
+  'FRAME_INVALID',
+  'STORE_UNAVAILABLE',
+]);
+
+/**
+ * Backs one partition up to one target: reads one healthy replica (the first that answers, primary first),
+ * writes segments, fsyncs them, and only then writes the manifest (temp name, fsync, rename, fsync the
+ * folder). A crash at any point leaves either no manifest (the folder is an incomplete backup, ignored by
+ * restore and removed by retention) or a complete backup.
+ *
+ * Consistency: the scan is not a snapshot. The manifest's watermark is the newest version it saw; the next
+ * incremental asks for versions newer than min(watermark, start of this scan - overlap), so writes that
+ * raced this scan are in the next incremental (see DEFAULT_OVERLAP_MS and the README).
+ */
+export async function backupPartition(options: BackupPartitionOptions): Promise<BackupPartitionResult> {
+  const now = options.now ?? Date.now;
+  const begun = performance.now();
+  const { partition, target } = options;
+  const pdir = partitionDir(target, partition);
+  try {
+    await ensureDir(pdir);
+  } catch (error) {
+    throw unwritable(error, pdir, target.id);
+  }
+
+  const listing = await listPartitionBackups(target, partition);
+  const done = options.origin ? listing.complete.find((b) => b.origin === options.origin) : undefined;
+  if (done) {
+    const head = (await readHead(target, partition)) ?? headOf(done, done.source.root, done.startedAt);
+    return {
+      status: 'written',
+      partition,
+      target: target.id,
+      manifest: done,
+      head,
+      durationMs: performance.now() - begun,
+    };
+  }
+  let parent: BackupManifest | undefined;
+  let chainLength = 0;
+  if ((options.kind ?? 'auto') !== 'full') {
+    for (const candidate of [...listing.complete].reverse()) {
+      try {
+        chainLength = chainOf(listing.complete, candidate).length;
+        parent = candidate;
+        break;
+      } catch {
+        // broken chain: try an older tip, else take a full
+      }
+    }
+    if (options.kind === 'incremental' && !parent) {
+      throw new RedoubtError(
+        'BACKUP_NOT_FOUND',
+        `no complete backup of partition ${partition} on target ${target.id} to take an incremental on; take a full one`,
+        { partition, target: target.id },
+      );
+    }
+    if (
+      (options.kind ?? 'auto') === 'auto' &&
+      parent &&
+      chainLength > (options.maxChain ?? DEFAULT_MAX_CHAIN)
+    ) {
+      parent = undefined;
+    }
+  }
+  if (parent && parent.partitions !== options.partitions) {
+    throw new RedoubtError(
+      'BACKUP_MANIFEST_INVALID',
+      `backups of partition ${partition} on target ${target.id} were taken with ${parent.partitions} partitions, this cluster has ${options.partitions}`,
+      { partition, target: target.id },
+    );
+  }
+  const kind = parent ? 'incremental' : 'full';
+  const since: Version | undefined = parent
+    ? minVersion(
+        parent.watermark,
+        versionFloorAt(parent.startedAt - (options.overlapMs ?? DEFAULT_OVERLAP_MS)),
+      )
+    : undefined;
+
+  const failures: string[] = [];
+  for (let i = 0; i < options.replicas.length; i++) {
+    const replica = options.replicas[i]!;
+    const last = i === options.replicas.length - 1;
+    options.signal?.throwIfAborted();
+    const startedAt = now();
+    let digest: PartitionDigest;
+    try {
+      digest = await replica.digest(partition, {
+        timeoutMs: options.requestTimeoutMs,
+        signal: options.signal,
+      });
+    } catch (error) {
+      failures.push(`${replica.id}: ${toRedoubtError(error).message}`);
+      continue;
+    }
+    if (parent && (options.skipUnchanged ?? true)) {
+      const head = await readHead(target, partition);
+      const lastRoot = head?.latest === parent.id ? head.sourceRoot : parent.source.root;
+      if (lastRoot === digest.root) {
+        const unchangedHead = headOf(parent, digest.root, startedAt);
+        await writeHead(target, unchangedHead).catch((error: unknown) => {
+          throw unwritable(error, pdir, target.id);
+        });
+        return {
+          status: 'unchanged',
+          partition,
+          target: target.id,
+          manifest: parent,
+          head: unchangedHead,
+          durationMs: performance.now() - begun,
+        };
+      }
+    }
+
+    const id = newBackupId(kind, startedAt);
+    const dir = backupDir(target, partition, id);
+    try {
+      await mkdir(dir, { mode: 0o750 });
+      // Tells retention, while this backup has no manifest yet, which backup it builds on (keep that one).
+      if (parent) await writeFile(join(dir, PARENT_FILE), `${parent.id}\n`);
+    } catch (error) {
+      throw unwritable(error, dir, target.id);
+    }
+    let skippedCorrupt = 0;
+    try {
+      const records = replica.streamOut(partition, {
+        ...(since ? { since } : {}),
+        timeoutMs: options.requestTimeoutMs,
+        signal: options.signal,
+        onEnd: (summary: { corrupt?: number }) => (skippedCorrupt = summary.corrupt ?? 0),
+      } as Parameters<DataNodeApi['streamOut']>[1]) as AsyncIterable<StoredRecord>;
+      const written = await writeSegments(records, {
+        dir,
+        target: target.id,
+        compression: options.compression ?? DEFAULT_COMPRESSION,
+        key: options.key,
+        segmentBytes: options.segmentBytes ?? DEFAULT_SEGMENT_BYTES,
+        signal: options.signal,
+        onSegment: options.onSegment,
+        onProgress: (records, rawBytes) =>
+          options.onProgress?.({ records, rawBytes, expectedRecords: digest.records }),
+      });
+      if (skippedCorrupt > 0 && !last) {
+        failures.push(`${replica.id}: skipped ${skippedCorrupt} corrupt record(s)`);
+        await rm(dir, { recursive: true, force: true });
+        continue;
+      }
+      let watermark: Version = parent?.watermark ?? ZERO_VERSION;
+      if (written.maxVersion !== undefined && written.maxVersion > watermark) watermark = written.maxVersion;
+      const manifest = sealManifest({
+        format: MANIFEST_FORMAT,
+        formatVersion: MANIFEST_VERSION,
+        id,
+        partition,
+        partitions: options.partitions,
+        target: target.id,
+        kind,
+        base: parent ? parent.base : id,
+        parent: parent?.id ?? null,
+        since: since ?? null,
+        watermark,
+        startedAt,
+        finishedAt: now(),
+        source: { node: replica.id, root: digest.root, records: digest.records },
+        origin: options.origin ?? null,
+        skippedCorrupt,
+        records: written.records,
+        tombstones: written.tombstones,
+        rawBytes: written.rawBytes,
+        bytes: written.bytes,
+        compression: options.compression ?? DEFAULT_COMPRESSION,
+        encryption: options.key ? { algorithm: 'aes-256-gcm', keyCheck: keyCheckOf(options.key) } : null,
+        segments: written.segments,
+      });
+      try {
+        await fsyncPath(dir); // the segments' directory entries are durable before the manifest names them
+        await writeFileAtomic(`${dir}/${MANIFEST_FILE}`, serializeManifest(manifest));
+        await fsyncPath(pdir);
+      } catch (error) {
+        throw unwritable(error, `${dir}/${MANIFEST_FILE}`, target.id);
+      }
+      const head = headOf(manifest, digest.root, startedAt);
+      await writeHead(target, head).catch(() => undefined); // a cache; the manifest is the truth
+      return {
+        status: 'written',
+        partition,
+        target: target.id,
+        manifest,
+        head,
+        durationMs: performance.now() - begun,
+      };
+    } catch (error) {
+      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      if (isRedoubtError(error) && REPLICA_ERRORS.has(error.code) && !options.signal?.aborted) {
+        failures.push(`${replica.id}: ${error.message}`);
+        continue;
+      }
+      throw error;
+    }
+  }
+  throw new RedoubtError(
+    'REPLICA_UNAVAILABLE',
+    `no replica of partition ${partition} could be read for a backup (${failures.join('; ') || 'no replicas'})`,
+    { partition, target: target.id },
+  );
+}
+
+function headOf(latest: BackupManifest, sourceRoot: string, coveredAt: number): BackupHead {
+  return {
+    partition: latest.partition,
+    target: latest.target,
+    latest: latest.id,
+    watermark: latest.watermark,
+    latestStartedAt: latest.startedAt,
+    sourceRoot,
+    coveredAt,
+  };
+}
+
+function minVersion(a: Version, b: Version): Version {
+  return a < b ? a : b;
+}

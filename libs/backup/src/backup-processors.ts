@@ -1,0 +1,332 @@
+import { UnrecoverableError, type Job, type Queue } from 'bullmq';
+import type { DataNodeApi } from '@redoubt/cluster-client';
+import type { z } from '@redoubt/config';
+import { isRedoubtError, RedoubtError } from '@redoubt/errors';
+import type { PlacementMatrix } from '@redoubt/placement';
+import type { Logger } from '@redoubt/telemetry';
+import { readHead } from './backup-catalog.js';
+import {
+  BACKUP_JOB_NAMES,
+  RESTORE_JOB_NAMES,
+  backupDrillJobSchema,
+  backupPairs,
+  backupPartitionJobSchema,
+  backupSweepJobSchema,
+  backupVerifyJobSchema,
+  enqueueBackupRound,
+  restorePartitionJobSchema,
+  roundOf,
+} from './backup-jobs.js';
+import type { BackupMetrics } from './backup-metrics.js';
+import { backupPartition } from './backup-partition.js';
+import type { BackupSettings } from './backup-settings.js';
+import { backupMatrix, targetById, targetsOfPartition } from './backup-targets.js';
+import { runRestoreDrill, type DrillResult } from './restore-drill.js';
+import { restorePartition, type PartitionRestoreResult } from './restore-partition.js';
+import { pruneBackups } from './retention.js';
+import { verifyTargets, type VerifySummary } from './verify-backups.js';
+
+/**
+ * What backup and restore need to know about the cluster: P, and the clients of a partition's replicas
+ * in the current placement, primary first. A ClusterMap of @redoubt/cluster-client is one.
+ */
+export interface BackupCluster {
+  readonly partitions: number;
+  replicasOf(partition: number): readonly DataNodeApi[];
+}
+
+export interface BackupJobDeps {
+  /** Called per job, so a job started after a placement change sees the new replica sets. */
+  cluster: () => BackupCluster;
+  settings: BackupSettings;
+  /** The backup queue: sweeps add their per-partition jobs to it. */
+  queue?: Queue;
+  metrics?: BackupMetrics;
+  logger?: Logger;
+  requestTimeoutMs?: number;
+  /** Aborted when the worker shuts down. */
+  signal?: AbortSignal;
+}
+
+export interface BackupPartitionJobResult {
+  partition: number;
+  target: string;
+  status: 'written' | 'unchanged';
+  backup: string;
+  kind: 'full' | 'incremental';
+  watermark: string;
+  records: number;
+  bytes: number;
+  rawBytes: number;
+  durationMs: number;
+  pruned: number;
+}
+
+export type BackupJobResult =
+  | ({ job: 'backup-partition' } & BackupPartitionJobResult)
+  | { job: 'backup-sweep'; enqueued: number; round: string }
+  | ({ job: 'backup-drill' } & Pick<DrillResult, 'ok' | 'rtoMs' | 'rpoMs' | 'records' | 'rawBytes'> & {
+        partitions: number[];
+        failures: string[];
+      })
+  | ({ job: 'backup-verify' } & Pick<
+      VerifySummary,
+      'ok' | 'partitions' | 'backups' | 'segments' | 'bytes'
+    > & { problems: string[] });
+
+/** No retry fixes these: fail the job at once (it stays visible in the failed set). */
+const PERMANENT = new Set([
+  'JOB_INVALID',
+  'INVALID_ARGUMENT',
+  'CONFIG_INVALID',
+  'BACKUP_KEY_INVALID',
+  'BACKUP_CORRUPT',
+  'BACKUP_MANIFEST_INVALID',
+  'BACKUP_CHAIN_BROKEN',
+  'BACKUP_NOT_FOUND',
+  'WRONG_PARTITION',
+  'AUTH_INVALID',
+]);
+
+function parse<S extends z.ZodType>(schema: S, job: Job): z.infer<S> {
+  const result = schema.safeParse(job.data);
+  if (!result.success) {
+    throw new UnrecoverableError(
+      `JOB_INVALID: ${job.name} ${job.id}: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  }
+  return result.data;
+}
+
+async function permanentAware<R>(body: () => Promise<R>): Promise<R> {
+  try {
+    return await body();
+  } catch (error) {
+    if (isRedoubtError(error) && PERMANENT.has(error.code))
+      throw new UnrecoverableError(`${error.code}: ${error.message}`);
+    throw error;
+  }
+}
+
+let cachedMatrix: { key: string; matrix: PlacementMatrix } | undefined;
+
+/** The backup matrix for these settings and P (memoised: building it for 4096 partitions is not free). */
+export function backupMatrixFor(settings: BackupSettings, partitions: number): PlacementMatrix {
+  const key = `${partitions}/${settings.copies}/${settings.targets.map((t) => `${t.id}@${t.zone ?? ''}:${t.weight ?? 1}`).join(',')}`;
+  if (cachedMatrix?.key !== key)
+    cachedMatrix = { key, matrix: backupMatrix(settings.targets, partitions, settings.copies) };
+  return cachedMatrix.matrix;
+}
+
+/**
+ * The processor of the `backup` queue: dispatches on the job name.
+ * - backup-sweep: one backup-partition job per (partition, target) of the backup matrix;
+ * - backup-partition: back one partition up to one target, then apply retention there;
+ * - backup-drill: a restore drill of sampled partitions;
+ * - backup-verify: re-read and check every segment on the targets.
+ * Wire it as `(job, signal) => processBackupJob(job, { ...deps, signal })`.
+ */
+export async function processBackupJob(job: Job, deps: BackupJobDeps): Promise<BackupJobResult> {
+  switch (job.name) {
+    case BACKUP_JOB_NAMES.partition:
+      return { job: 'backup-partition', ...(await runBackupPartitionJob(job, deps)) };
+    case BACKUP_JOB_NAMES.sweep:
+      return runSweepJob(job, deps);
+    case BACKUP_JOB_NAMES.drill:
+      return runDrillJob(job, deps);
+    case BACKUP_JOB_NAMES.verify:
+      return runVerifyJob(job, deps);
+    default:
+      throw new UnrecoverableError(
+        `JOB_INVALID: the backup queue has no job named ${JSON.stringify(job.name)}`,
+      );
+  }
+}
+
+async function runBackupPartitionJob(job: Job, deps: BackupJobDeps): Promise<BackupPartitionJobResult> {
+  const data = parse(backupPartitionJobSchema, job);
+  const cluster = deps.cluster();
+  const { settings } = deps;
+  return permanentAware(async () => {
+    const target = targetById(settings.targets, data.target);
+    if (data.partition >= cluster.partitions) {
+      throw new RedoubtError(
+        'INVALID_ARGUMENT',
+        `partition ${data.partition} is outside 0..${cluster.partitions - 1}`,
+      );
+    }
+    let result;
+    try {
+      result = await backupPartition({
+        partition: data.partition,
+        partitions: cluster.partitions,
+        target,
+        replicas: cluster.replicasOf(data.partition),
+        kind: data.kind,
+        compression: settings.compression,
+        key: settings.key,
+        segmentBytes: settings.segmentBytes,
+        overlapMs: settings.overlapMs,
+        maxChain: settings.maxChain,
+        origin: String(job.id ?? ''),
+        requestTimeoutMs: deps.requestTimeoutMs,
+        signal: deps.signal,
+        onProgress: (progress) => void job.updateProgress(progress).catch(() => undefined),
+      });
+    } catch (error) {
+      deps.metrics?.backupFailed(data.kind);
+      throw error;
+    }
+    deps.metrics?.backupFinished(result);
+    let pruned = 0;
+    try {
+      const prune = await pruneBackups(target, data.partition, settings.retention);
+      pruned = prune.pruned.length;
+      deps.metrics?.pruned(target.id, pruned);
+    } catch (error) {
+      // The backup itself is done; retention runs again after the next one.
+      deps.logger?.warn({ err: error, partition: data.partition, target: target.id }, 'retention failed');
+    }
+    const m = result.manifest;
+    deps.logger?.debug(
+      { partition: data.partition, target: target.id, status: result.status, backup: m.id },
+      'backup done',
+    );
+    return {
+      partition: data.partition,
+      target: target.id,
+      status: result.status,
+      backup: m.id,
+      kind: m.kind,
+      watermark: m.watermark,
+      records: result.status === 'written' ? m.records : 0,
+      bytes: result.status === 'written' ? m.bytes : 0,
+      rawBytes: result.status === 'written' ? m.rawBytes : 0,
+      durationMs: Math.round(result.durationMs),
+      pruned,
+    };
+  });
+}
+
+async function runSweepJob(job: Job, deps: BackupJobDeps): Promise<BackupJobResult> {
+  const data = parse(backupSweepJobSchema, job);
+  if (!deps.queue)
+    throw new UnrecoverableError('INTERNAL: a backup sweep needs deps.queue (the backup queue)');
+  const cluster = deps.cluster();
+  const matrix = backupMatrixFor(deps.settings, cluster.partitions);
+  const round = roundOf(`${job.id}/${job.timestamp}`);
+  const pairs = backupPairs(matrix, data);
+  await enqueueBackupRound(deps.queue, pairs, data.kind, round);
+  return { job: 'backup-sweep', enqueued: pairs.length, round };
+}
+
+async function runDrillJob(job: Job, deps: BackupJobDeps): Promise<BackupJobResult> {
+  const data = parse(backupDrillJobSchema, job);
+  const cluster = deps.cluster();
+  const result = await runRestoreDrill({
+    targets: deps.settings.targets,
+    partitions: cluster.partitions,
+    sampled: data.partitions,
+    sample: data.sample ?? deps.settings.drillSample,
+    replicasOf: (p) => cluster.replicasOf(p),
+    key: deps.settings.key,
+    scratchDir: deps.settings.scratchDir,
+    overlapMs: deps.settings.overlapMs,
+    signal: deps.signal,
+    requestTimeoutMs: deps.requestTimeoutMs,
+  });
+  deps.metrics?.drilled(result);
+  const failures = result.partitions
+    .filter((p) => !p.ok)
+    .map((p) => `partition ${p.partition}: ${p.error?.message ?? 'failed'}`);
+  if (!result.ok) deps.logger?.error({ failures }, 'restore drill failed');
+  return {
+    job: 'backup-drill',
+    ok: result.ok,
+    rtoMs: Math.round(result.rtoMs),
+    rpoMs: result.rpoMs === null ? null : Math.round(result.rpoMs),
+    records: result.records,
+    rawBytes: result.rawBytes,
+    partitions: result.partitions.map((p) => p.partition),
+    failures,
+  };
+}
+
+async function runVerifyJob(job: Job, deps: BackupJobDeps): Promise<BackupJobResult> {
+  const data = parse(backupVerifyJobSchema, job);
+  const targets = data.targets
+    ? data.targets.map((id) => targetById(deps.settings.targets, id))
+    : deps.settings.targets;
+  const summary = await verifyTargets(targets, {
+    deep: data.deep,
+    key: deps.settings.key,
+    partitions: data.partitions,
+    signal: deps.signal,
+  });
+  deps.metrics?.verified(summary);
+  if (!summary.ok)
+    deps.logger?.error({ problems: summary.problems.slice(0, 20) }, 'backup verify found problems');
+  return {
+    job: 'backup-verify',
+    ok: summary.ok,
+    partitions: summary.partitions,
+    backups: summary.backups,
+    segments: summary.segments,
+    bytes: summary.bytes,
+    problems: summary.problems.slice(0, 100).map((p) => `${p.code}: ${p.message}`),
+  };
+}
+
+/**
+ * The processor of the `restore` queue: restores one partition into every replica of its current
+ * placement. A refused partition (damaged backup, wrong key, no backup) fails the job at once, its
+ * message naming the file; replicas that could not be reached make it retry.
+ */
+export async function processRestoreJob(job: Job, deps: BackupJobDeps): Promise<PartitionRestoreResult> {
+  if (job.name !== RESTORE_JOB_NAMES.partition) {
+    throw new UnrecoverableError(
+      `JOB_INVALID: the restore queue has no job named ${JSON.stringify(job.name)}`,
+    );
+  }
+  const data = parse(restorePartitionJobSchema, job);
+  const cluster = deps.cluster();
+  const targets = data.targets
+    ? data.targets.map((id) => targetById(deps.settings.targets, id))
+    : deps.settings.targets;
+  const result = await restorePartition({
+    partition: data.partition,
+    partitions: cluster.partitions,
+    targets,
+    replicas: cluster.replicasOf(data.partition),
+    at: data.at,
+    allowOlder: data.allowOlder,
+    key: deps.settings.key,
+    signal: deps.signal,
+    requestTimeoutMs: deps.requestTimeoutMs,
+  });
+  deps.metrics?.restored(result);
+  if (result.status === 'restored') return result;
+  const code = result.error?.code ?? 'INTERNAL';
+  const message = `${code}: ${result.error?.message ?? 'restore failed'}`;
+  if (PERMANENT.has(code)) throw new UnrecoverableError(message);
+  throw new Error(message);
+}
+
+/**
+ * Seeds the "last success" metrics from the targets' head files (one small read per partition and target),
+ * so a restarted worker does not report every partition as never backed up.
+ */
+export async function primeBackupMetrics(
+  metrics: BackupMetrics,
+  settings: BackupSettings,
+  partitions: number,
+): Promise<void> {
+  metrics.expectPartitions(partitions);
+  const matrix = backupMatrixFor(settings, partitions);
+  for (let p = 0; p < partitions; p++) {
+    for (const target of targetsOfPartition(matrix, settings.targets, p)) {
+      const head = await readHead(target, p);
+      if (head) metrics.recordCoverage(p, head.coveredAt);
+    }
+  }
+}

@@ -1,0 +1,3 @@
+export { TestCluster, keysInPartition, type TestNode } from './test-cluster.js';
+export { sampleRecords, asAsync, collect } from './records.js';
+export { fakeManifest, scheduleHistory } from './manifests.js';

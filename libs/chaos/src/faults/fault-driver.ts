@@ -1,0 +1,28 @@
+import type { FaultKind } from '../scenario/scenario-schema.js';
+import type { ChaosTarget } from '../targets/chaos-target.js';
+
+/** What a driver reports about a target right now. */
+export interface TargetState {
+  /** running | paused | stopped | starting | restarting | failed | disconnected | unknown */
+  state: string;
+  /** Changes whenever the target's process is replaced (pid, container start time): a restart happened. */
+  instance: string | null;
+  restarts: number;
+}
+
+/**
+ * Injects faults into one kind of environment. `inject` starts a fault; `undo` ends a lasting one
+ * (resume a pause, reconnect a network, start a stopped target); `healAll` puts every target the run
+ * touched (and everything of the stack that is paused or down) back, and is safe to call repeatedly.
+ */
+export interface FaultDriver {
+  readonly name: 'local' | 'docker';
+  supports(kind: FaultKind): boolean;
+  inventory(): Promise<ChaosTarget[]>;
+  inject(kind: FaultKind, target: ChaosTarget): Promise<void>;
+  undo(kind: FaultKind, target: ChaosTarget): Promise<void>;
+  state(target: ChaosTarget): Promise<TargetState>;
+  /** Returns a line per action it took. */
+  healAll(): Promise<string[]>;
+  close(): Promise<void>;
+}

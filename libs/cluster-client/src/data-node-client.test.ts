@@ -1,0 +1,125 @@
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
+import { decodeMessage, encodeMessage, formatVersion, makeRecord } from '@redoubt/records';
+import { DataNodeClient } from './data-node-client.js';
+import { encodeFrame, FrameKind } from './frames.js';
+import type { BatchRequest } from './internal-protocol.js';
+
+/**
+ * The client against real sockets that misbehave in the ways a node can: refuse, hang, answer errors,
+ * damage a record, cut a stream short. (The client against a real data node is tested in apps/data.)
+ */
+const record = makeRecord({
+  key: 'k',
+  value: Buffer.from('value'),
+  contentType: 'text/plain',
+  version: formatVersion({ wall: 1, logical: 0, writer: 'w' }),
+  tombstone: false,
+});
+
+const servers: (Server | TcpServer)[] = [];
+let clients: DataNodeClient[] = [];
+afterEach(async () => {
+  await Promise.all(clients.map((c) => c.close()));
+  clients = [];
+});
+const sockets = new Set<Socket>();
+afterAll(async () => {
+  for (const socket of sockets) socket.destroy();
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+});
+
+async function listen(server: Server | TcpServer): Promise<string> {
+  servers.push(server);
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+}
+
+function client(url: string, timeoutMs = 2_000): DataNodeClient {
+  const c = new DataNodeClient({ id: 'n1', url, clusterToken: 'token-0123456789abcdef', timeoutMs });
+  clients.push(c);
+  return c;
+}
+
+async function body(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function http(handler: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>): Promise<string> {
+  return listen(createServer((req, res) => void handler(req, res)));
+}
+
+describe('DataNodeClient errors', () => {
+  it('maps a refused connection to REPLICA_UNAVAILABLE and a silent node to REPLICA_TIMEOUT', async () => {
+    const closedUrl = await listen(createTcpServer());
+    await new Promise((r) => servers.pop()!.close(r));
+    await expect(client(closedUrl).put(0, record)).rejects.toMatchObject({ code: 'REPLICA_UNAVAILABLE' });
+    await expect(client(closedUrl).digest(0)).rejects.toMatchObject({ code: 'REPLICA_UNAVAILABLE' });
+    expect(await client(closedUrl).ready()).toBe(false);
+
+    const silent = await listen(createTcpServer(() => undefined)); // accepts, never answers
+    await expect(client(silent, 200).put(0, record)).rejects.toMatchObject({ code: 'REPLICA_TIMEOUT' });
+    await expect(client(silent, 200).digest(0)).rejects.toMatchObject({ code: 'REPLICA_TIMEOUT' });
+  });
+
+  it('maps 401/403 and catalogue error bodies to their codes', async () => {
+    const url = await http((req, res) => {
+      const status = req.url?.includes('/digest') ? 401 : req.url?.includes('/partitions') ? 403 : 503;
+      const code = status === 401 ? 'AUTH_MISSING' : status === 403 ? 'AUTH_INVALID' : 'STORE_UNAVAILABLE';
+      res
+        .writeHead(status, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: { code, message: 'x' } }));
+    });
+    await expect(client(url).digest(0)).rejects.toMatchObject({ code: 'AUTH_MISSING' });
+    await expect(client(url).listPartitions()).rejects.toMatchObject({ code: 'AUTH_INVALID' });
+    await expect(client(url).put(0, record)).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+  });
+
+  it('gives each op of a batch its own outcome and refuses a record damaged on the way', async () => {
+    const url = await http(async (req, res) => {
+      const { ops } = decodeMessage<BatchRequest>(await body(req));
+      const results = ops.map((op) =>
+        op.op === 'put'
+          ? { error: { code: 'WRONG_PARTITION', message: 'elsewhere' } }
+          : op.key === 'damaged'
+            ? { record: { ...record, value: Buffer.from('VALUE') } }
+            : { record },
+      );
+      res.writeHead(200, { 'content-type': 'application/msgpack' }).end(encodeMessage({ results }));
+    });
+    const c = client(url);
+    const [put, damaged, fine] = await Promise.allSettled([
+      c.put(0, record),
+      c.get(0, 'damaged'),
+      c.get(0, 'k'),
+    ]);
+    expect(put).toMatchObject({ status: 'rejected', reason: { code: 'WRONG_PARTITION' } });
+    expect(damaged).toMatchObject({ status: 'rejected', reason: { code: 'RECORD_CORRUPT' } });
+    expect(fine).toMatchObject({ status: 'fulfilled', value: { key: 'k', version: record.version } });
+  });
+
+  it('fails a partition stream cut off before its end frame, and relays an error frame', async () => {
+    const url = await http((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-redoubt-frames' });
+      res.write(encodeFrame(FrameKind.record, record));
+      if (req.url?.includes('/partitions/1/'))
+        res.end(encodeFrame(FrameKind.error, { code: 'STORE_UNAVAILABLE', message: 'closing' }));
+      else res.end();
+    });
+    const seen: string[] = [];
+    const consume = async (partition: number) => {
+      for await (const r of client(url).streamOut(partition)) seen.push(r.key);
+    };
+    await expect(consume(0)).rejects.toMatchObject({ code: 'REPLICA_UNAVAILABLE' });
+    await expect(consume(1)).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    expect(seen).toEqual(['k', 'k']);
+  });
+});

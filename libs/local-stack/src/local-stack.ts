@@ -1,0 +1,464 @@
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, rmSync, type WriteStream } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { RedoubtError } from '@redoubt/errors';
+import { freePort } from './free-port.js';
+import { processStartTime } from './process-identity.js';
+import { assertRedisServerAvailable } from './redis-server-process.js';
+import { REDOUBT_STACK } from './redoubt-stack.js';
+import type { RestartPolicy } from './restart-policy.js';
+import { appEntry, ServiceProcess } from './service-process.js';
+import { writeStackFile, type StackFile } from './stack-file.js';
+import {
+  acquireHomeLock,
+  checkClusterIdentity,
+  ensureHome,
+  homePaths,
+  stopLeftovers,
+  wipeState,
+} from './stack-home.js';
+import {
+  instanceCounts,
+  type ClusterSettings,
+  type ComponentDefinition,
+  type StackContext,
+  type StackDefinition,
+  type StackInstance,
+  type StackKeys,
+} from './stack-definition.js';
+import type { SupervisedProcess, SupervisorEvent } from './supervised-process.js';
+import { Supervisor } from './supervisor.js';
+
+/** One line for the log: a child's output, or a note from the stack itself (`stream: 'stack'`). */
+export interface StackLogEntry {
+  service: string;
+  stream: 'stdout' | 'stderr' | 'stack';
+  level: 'info' | 'warn' | 'error';
+  line: string;
+}
+
+export interface LocalStackOptions {
+  /** Where state, logs and stack.json live (data persists here across runs). */
+  home: string;
+  dataNodes?: number;
+  gateways?: number;
+  /** Run the backup-worker (once apps/backup-worker/src/main.ts exists). Default true. */
+  worker?: boolean;
+  /** Instance counts by role for components without a flag of their own. */
+  instances?: Record<string, number>;
+  /** What to run; default: redoubt (REDOUBT_STACK). Tests of the supervisor pass their own. */
+  definition?: StackDefinition;
+  /** Ports by process name (`redis`, `data-1`, `gw-1`...); missing or 0: a free port. */
+  ports?: Record<string, number>;
+  /** Secrets; whatever is missing is generated for this run with crypto.randomBytes. */
+  keys?: Partial<StackKeys>;
+  partitions?: number;
+  queuePrefix?: string;
+  logLevel?: string;
+  /** Remove what earlier runs stored in `home` first. */
+  fresh?: boolean;
+  /**
+   * Children's output and the stack's own notes: 'inherit' (prefixed lines on stdout), 'ignore', or a
+   * function. Every process also logs to `<home>/logs/<name>.log` whatever this says.
+   */
+  log?: 'inherit' | 'ignore' | ((entry: StackLogEntry) => void);
+  restartPolicy?: Partial<RestartPolicy>;
+  stopGraceMs?: number;
+  readyTimeoutMs?: number;
+  /** The supervisor's control API, when something serves one (recorded in stack.json, given to the monitor). */
+  controlUrl?: string;
+  /** Called with the supervisor as soon as it exists, before anything starts (so a control API can serve it). */
+  onSupervisor?: (supervisor: Supervisor) => void;
+}
+
+export interface StackEndpoint {
+  id: string;
+  name: string;
+  url: string;
+}
+
+export interface LocalStack {
+  readonly home: string;
+  readonly stackFile: string;
+  readonly keys: StackKeys;
+  readonly settings: ClusterSettings;
+  readonly redisUrl: string;
+  readonly dataNodes: StackEndpoint[];
+  readonly gateways: StackEndpoint[];
+  /** Every planned process: where it listens, its state directory and log file. */
+  readonly instances: readonly StackInstance[];
+  /** Components skipped because their app does not exist yet (e.g. `backup-worker`). */
+  readonly skipped: readonly string[];
+  /** The environment every redoubt service shares, for a test that starts one more service against the stack. */
+  readonly clusterEnv: Record<string, string>;
+  readonly supervisor: Supervisor;
+  /** A process by name, with kill / crash / pause / resume / restart / stop / start. */
+  process(name: string): SupervisedProcess;
+  processes(): SupervisedProcess[];
+  /** Stops every process in reverse dependency order, removes stack.json and releases the home. */
+  stop(): Promise<void>;
+}
+
+export function generateSecret(): string {
+  return randomBytes(24).toString('hex');
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolvePort) => {
+    const server = createServer();
+    server.once('error', () => resolvePort(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolvePort(true)));
+  });
+}
+
+function defaultReplicas(
+  dataNodes: number,
+): Pick<ClusterSettings, 'replicas' | 'writeQuorum' | 'readQuorum'> {
+  const replicas = Math.max(1, Math.min(3, dataNodes));
+  const majority = Math.floor(replicas / 2) + 1;
+  return { replicas, writeQuorum: majority, readQuorum: majority };
+}
+
+/**
+ * Starts a whole stack on loopback under one supervisor: tier by tier, each process ready before the next
+ * tier starts. Resolves once everything is ready, with the endpoints, keys and process handles; rejects
+ * (having stopped whatever it started) when a process cannot be brought up, naming it and its log file.
+ */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const definition = options.definition ?? REDOUBT_STACK;
+  const home = resolve(options.home);
+  const paths = homePaths(home);
+  const shape = {
+    dataNodes: options.dataNodes ?? 3,
+    gateways: options.gateways ?? 2,
+    worker: options.worker ?? true,
+    instances: options.instances,
+  };
+  const counts = instanceCounts(definition, shape);
+  const log = logWriter(options.log ?? 'ignore');
+
+  const keys: StackKeys = {
+    apiKey: options.keys?.apiKey ?? generateSecret(),
+    adminKey: options.keys?.adminKey ?? generateSecret(),
+    clusterToken: options.keys?.clusterToken ?? generateSecret(),
+  };
+  for (const [name, value] of Object.entries(keys)) {
+    if (value.length < 16)
+      throw new RedoubtError('INVALID_ARGUMENT', `keys.${name} must be at least 16 characters`);
+  }
+
+  // Which components run, and whether their programs exist, before touching anything on disk.
+  const skipped: string[] = [];
+  const planned: { component: ComponentDefinition; count: number }[] = [];
+  for (const [component, count] of counts) {
+    if (count === 0) continue;
+    if ('app' in component.run && !existsSync(appEntry(component.run.app))) {
+      if (component.optional) {
+        skipped.push(component.role);
+        log.stack(
+          `${component.role}: apps/${component.run.app}/src/main.ts does not exist yet; not started`,
+          'warn',
+        );
+        continue;
+      }
+      throw new RedoubtError(
+        'CONFIG_INVALID',
+        `${component.role}: apps/${component.run.app}/src/main.ts does not exist; the stack cannot start without it`,
+      );
+    }
+    if ('command' in component.run && component.run.command === 'redis-server') assertRedisServerAvailable();
+    planned.push({ component, count });
+  }
+
+  const dataNodes = planned.find((p) => p.component.role === 'data')?.count ?? 0;
+  const settings: ClusterSettings = {
+    partitions: options.partitions ?? 4096,
+    queuePrefix: options.queuePrefix ?? 'redoubt',
+    logLevel: options.logLevel ?? 'info',
+    ...defaultReplicas(dataNodes),
+  };
+
+  ensureHome(home);
+  const release = acquireHomeLock(home);
+  const logStreams: WriteStream[] = [];
+  try {
+    const leftovers = await stopLeftovers(home);
+    if (leftovers.length > 0)
+      log.stack(
+        `stopped ${leftovers.length} processes a previous run left behind (pids ${leftovers.join(', ')})`,
+        'warn',
+      );
+    if (options.fresh) {
+      const removed = wipeState(home, definition.stateRoots);
+      log.stack(
+        removed.length > 0
+          ? `--fresh: deleted the stored state of earlier runs: ${removed.join(', ')}`
+          : `--fresh: nothing stored in ${home} yet`,
+        'warn',
+      );
+    }
+    checkClusterIdentity(home, settings.partitions);
+    mkdirSync(paths.logs, { recursive: true });
+
+    // Ports: as configured, else free ones; every fixed port must be free now (a clear error beats a crash loop).
+    const instances: StackInstance[] = [];
+    const taken = new Set<number>();
+    for (const { component, count } of planned) {
+      for (let index = 1; index <= count; index += 1) {
+        const name = component.name(index);
+        const fixed = options.ports?.[name] ?? 0;
+        if (fixed !== 0 && taken.has(fixed))
+          throw new RedoubtError(
+            'CONFIG_INVALID',
+            `port ${fixed} is given to ${name} and to another process`,
+          );
+        let port = fixed;
+        while (port === 0 || taken.has(port)) port = await freePort();
+        taken.add(port);
+        const dir = component.stateDir ? join(home, component.stateDir(index)) : undefined;
+        instances.push({
+          role: component.role,
+          index,
+          name,
+          id: component.id(index),
+          port,
+          url: `${component.scheme}://127.0.0.1:${port}`,
+          dir,
+          log: join(paths.logs, `${name}.log`),
+        });
+      }
+    }
+    const busy: StackInstance[] = [];
+    for (const instance of instances) {
+      if (options.ports?.[instance.name] && !(await portFree(instance.port))) busy.push(instance);
+    }
+    if (busy.length > 0)
+      throw new RedoubtError(
+        'CONFIG_INVALID',
+        `ports already in use on 127.0.0.1: ${busy.map((i) => `${i.port} (${i.name})`).join(', ')}`,
+        { busy: busy.map((i) => i.name) },
+      );
+
+    const byRole = (role: string) => instances.filter((i) => i.role === role);
+    const clusterEnv = (): Record<string, string> => ({
+      CLUSTER_TOKEN: keys.clusterToken,
+      ADMIN_KEY: keys.adminKey,
+      DATA_NODES: byRole('data')
+        .map((i) => `${i.id}=${i.url}`)
+        .join(','),
+      REDIS_URL: byRole('redis')[0]?.url ?? '',
+      QUEUE_PREFIX: settings.queuePrefix,
+      PARTITIONS: String(settings.partitions),
+      REPLICAS: String(settings.replicas),
+      WRITE_QUORUM: String(settings.writeQuorum),
+      READ_QUORUM: String(settings.readQuorum),
+      LOG_LEVEL: settings.logLevel,
+    });
+    const context: StackContext = {
+      home,
+      keys,
+      settings,
+      instances,
+      controlUrl: options.controlUrl,
+      byRole,
+      clusterEnv,
+    };
+
+    const supervisor = new Supervisor({
+      restartPolicy: options.restartPolicy,
+      stopGraceMs: options.stopGraceMs,
+    });
+    for (const { component } of planned) {
+      for (const instance of byRole(component.role)) {
+        if (instance.dir) mkdirSync(instance.dir, { recursive: true });
+        const file = createWriteStream(instance.log, { flags: 'w', mode: 0o600 });
+        logStreams.push(file);
+        const run = component.run;
+        const service = new ServiceProcess({
+          name: instance.name,
+          ...('app' in run ? { app: run.app } : { command: run.command, args: run.args(instance, context) }),
+          env: component.env(instance, context),
+          ...(component.readiness === 'http'
+            ? { readyUrl: `${instance.url}/readyz` }
+            : { readyPort: instance.port }),
+          readyTimeoutMs: options.readyTimeoutMs,
+          detached: true,
+          log: (line, stream) => {
+            file.write(line + '\n');
+            log.child(instance.name, line, stream);
+          },
+        });
+        supervisor.add(service, { role: component.role, tier: component.tier });
+      }
+    }
+
+    options.onSupervisor?.(supervisor);
+    const startedAt = new Date().toISOString();
+    let phase: StackFile['state'] = 'starting';
+    let closed = false;
+    const describe = (): StackFile => {
+      const endpoints = (role: string) => byRole(role).map((i) => ({ id: i.id, name: i.name, url: i.url }));
+      return {
+        version: 1,
+        home,
+        state: phase,
+        startedAt,
+        updatedAt: new Date().toISOString(),
+        supervisor: {
+          pid: process.pid,
+          pidStartTime: processStartTime(process.pid) ?? null,
+          control: options.controlUrl ?? null,
+        },
+        keys,
+        cluster: settings,
+        redis: { url: byRole('redis')[0]?.url ?? '' },
+        dataNodes: endpoints('data'),
+        gateways: endpoints('gateway'),
+        processes: instances.map((instance) => {
+          const status = supervisor.get(instance.name).status();
+          return {
+            name: instance.name,
+            role: instance.role,
+            id: instance.id,
+            pid: status.pid,
+            pidStartTime: status.pid ? (processStartTime(status.pid) ?? null) : null,
+            state: status.state,
+            restarts: status.restarts,
+            port: instance.port,
+            url: instance.url,
+            dir: instance.dir ?? null,
+            log: instance.log,
+          };
+        }),
+      };
+    };
+    let pendingWrite: NodeJS.Timeout | undefined;
+    const writeNow = () => {
+      pendingWrite = undefined;
+      if (!closed) writeStackFile(paths.stackFile, describe());
+    };
+    const scheduleWrite = () => {
+      pendingWrite ??= setTimeout(writeNow, 50);
+    };
+    supervisor.on((event) => {
+      if (event.type === 'state') scheduleWrite();
+      log.event(event, instances);
+    });
+    writeNow();
+
+    const finish = async () => {
+      closed = true;
+      if (pendingWrite) clearTimeout(pendingWrite);
+      rmSync(paths.stackFile, { force: true });
+      await Promise.all(logStreams.map((s) => new Promise<void>((r) => s.end(() => r()))));
+      release();
+    };
+
+    try {
+      await supervisor.startAll();
+    } catch (error) {
+      await supervisor.stop();
+      await finish();
+      const name = (error as RedoubtError).details?.name;
+      const where = typeof name === 'string' ? ` (its log: ${join(paths.logs, `${name}.log`)})` : '';
+      throw new RedoubtError(
+        'REPLICA_UNAVAILABLE',
+        `the stack did not start: ${(error as Error).message}${where}`,
+        {
+          name: typeof name === 'string' ? name : null,
+        },
+      );
+    }
+    phase = 'running';
+    writeNow();
+    log.stack(`all ${instances.length} processes are ready`, 'info');
+
+    let stopping: Promise<void> | undefined;
+    const endpoint = (i: StackInstance): StackEndpoint => ({ id: i.id, name: i.name, url: i.url });
+    return {
+      home,
+      stackFile: paths.stackFile,
+      keys,
+      settings,
+      redisUrl: byRole('redis')[0]?.url ?? '',
+      dataNodes: byRole('data').map(endpoint),
+      gateways: byRole('gateway').map(endpoint),
+      instances,
+      skipped,
+      clusterEnv: clusterEnv(),
+      supervisor,
+      process: (name) => supervisor.get(name),
+      processes: () => supervisor.processes(),
+      stop: () =>
+        (stopping ??= (async () => {
+          phase = 'stopping';
+          writeNow();
+          log.stack('stopping: gateways and workers, then data nodes, then redis', 'info');
+          await supervisor.stop();
+          await finish();
+          log.stack('stopped', 'info');
+        })()),
+    };
+  } catch (error) {
+    for (const stream of logStreams) stream.end();
+    release();
+    throw error;
+  }
+}
+
+/** Turns child output and supervisor events into log entries for the chosen sink. */
+function logWriter(target: NonNullable<LocalStackOptions['log']>) {
+  const emit = (entry: StackLogEntry) => {
+    if (target === 'ignore') return;
+    if (typeof target === 'function') return target(entry);
+    process.stdout.write(`[${entry.service}] ${entry.line}\n`);
+  };
+  return {
+    child: (service: string, line: string, stream: 'stdout' | 'stderr') =>
+      emit({ service, stream, level: stream === 'stderr' ? 'warn' : 'info', line }),
+    stack: (line: string, level: StackLogEntry['level']) =>
+      emit({ service: 'stack', stream: 'stack', level, line }),
+    event: (event: SupervisorEvent, instances: readonly StackInstance[]) => {
+      const logOf = (name: string) => instances.find((i) => i.name === name)?.log ?? '';
+      switch (event.type) {
+        case 'state':
+          if (event.state === 'running')
+            emit({
+              service: 'stack',
+              stream: 'stack',
+              level: 'info',
+              line: `${event.name} is up (pid ${event.pid})`,
+            });
+          return;
+        case 'crashed':
+          emit({
+            service: 'stack',
+            stream: 'stack',
+            level: 'warn',
+            line: `${event.name} crashed: ${event.reason} (${event.consecutive} in a row)`,
+          });
+          return;
+        case 'restart-scheduled':
+          emit({
+            service: 'stack',
+            stream: 'stack',
+            level: 'warn',
+            line: `${event.name}: restarting in ${event.delayMs} ms (attempt ${event.attempt})`,
+          });
+          return;
+        case 'gave-up':
+          emit({
+            service: 'stack',
+            stream: 'stack',
+            level: 'error',
+            line:
+              `GAVE UP on ${event.name}: it crashed ${event.crashes} times in a row, each within ` +
+              `${Math.round(event.windowMs / 1000)} s of starting (last: ${event.reason}). It stays down; ` +
+              `see ${logOf(event.name)}, then restart it (POST /v1/processes/${event.name}/start) or the stack.`,
+          });
+          return;
+      }
+    },
+  };
+}

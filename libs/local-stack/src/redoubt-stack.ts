@@ -1,0 +1,104 @@
+import { redisServerArgs } from './redis-server-process.js';
+import type { ComponentDefinition, StackDefinition } from './stack-definition.js';
+
+const loopback = '127.0.0.1';
+
+/** The queues' Redis: the system's redis-server with AOF and noeviction, its own port and directory. */
+const redis: ComponentDefinition = {
+  role: 'redis',
+  tier: 0,
+  count: () => 1,
+  maxInstances: 1,
+  name: () => 'redis',
+  id: () => 'redis',
+  run: {
+    command: 'redis-server',
+    args: (instance) => redisServerArgs({ port: instance.port, dir: instance.dir ?? '.' }),
+  },
+  defaultPort: 6390,
+  portOffset: 0,
+  portVariable: 'REDOUBT_REDIS_PORT',
+  scheme: 'redis',
+  readiness: 'tcp',
+  stateDir: () => 'redis',
+  env: () => ({}),
+};
+
+const data: ComponentDefinition = {
+  role: 'data',
+  tier: 1,
+  count: (shape) => shape.dataNodes,
+  maxInstances: 30,
+  name: (i) => `data-${i}`,
+  id: (i) => `d${i}`,
+  run: { app: 'data' },
+  defaultPort: 7101,
+  portOffset: 10,
+  portVariable: 'REDOUBT_DATA_PORT',
+  scheme: 'http',
+  readiness: 'http',
+  stateDir: (i) => `data/d${i}`,
+  env: (instance, context) => ({
+    NODE_ID: instance.id,
+    DATA_HOST: loopback,
+    DATA_PORT: String(instance.port),
+    DATA_DIR: instance.dir ?? '',
+    CLUSTER_TOKEN: context.keys.clusterToken,
+    PARTITIONS: String(context.settings.partitions),
+    LOG_LEVEL: context.settings.logLevel,
+  }),
+};
+
+const gateway: ComponentDefinition = {
+  role: 'gateway',
+  tier: 2,
+  count: (shape) => shape.gateways,
+  maxInstances: 10,
+  name: (i) => `gw-${i}`,
+  id: (i) => `gw${i}`,
+  run: { app: 'gateway' },
+  defaultPort: 8080,
+  portOffset: 40,
+  portVariable: 'REDOUBT_GATEWAY_PORT',
+  scheme: 'http',
+  readiness: 'http',
+  env: (instance, context) => ({
+    ...context.clusterEnv(),
+    GATEWAY_ID: instance.id,
+    GATEWAY_HOST: loopback,
+    GATEWAY_PORT: String(instance.port),
+    API_KEYS: context.keys.apiKey,
+  }),
+};
+
+const backupWorker: ComponentDefinition = {
+  role: 'backup-worker',
+  // Same tier as the gateways: it needs the data nodes and Redis, and stops before them.
+  tier: 2,
+  count: (shape) => (shape.worker ? 1 : 0),
+  maxInstances: 4,
+  name: (i) => (i === 1 ? 'backup-worker' : `backup-worker-${i}`),
+  id: (i) => `w${i}`,
+  run: { app: 'backup-worker' },
+  optional: true,
+  defaultPort: 8090,
+  portOffset: 2,
+  portVariable: 'REDOUBT_WORKER_PORT',
+  scheme: 'http',
+  readiness: 'http',
+  env: (instance, context) => ({
+    ...context.clusterEnv(),
+    WORKER_ID: instance.id,
+    WORKER_HOST: loopback,
+    WORKER_PORT: String(instance.port),
+  }),
+};
+
+/**
+ * redoubt on one machine. Tiers: Redis, then the data nodes, then everything that talks to them. The
+ * monitor joins as one more entry (tier 3, `optional: true` until apps/monitor exists).
+ */
+export const REDOUBT_STACK: StackDefinition = {
+  components: [redis, data, gateway, backupWorker],
+  stateRoots: ['redis', 'data', 'logs'],
+};

@@ -1,0 +1,35 @@
+import { RedoubtError } from '@redoubt/errors';
+import { DockerDriver } from './docker-driver.js';
+import { NoneDriver } from './none-driver.js';
+import type { OrchestratorDriver } from './orchestrator-driver.js';
+import { SupervisorDriver } from './supervisor-driver.js';
+
+export interface DriverSettings {
+  kind: 'local' | 'docker' | 'none';
+  /** local: the supervisor's control API. */
+  supervisorUrl?: string;
+  /** local: the admin key of the control API. */
+  adminKey?: string;
+  /** docker */
+  dockerSocket?: string;
+  composeProject?: string;
+  /** local: how often the process list is read. */
+  pollIntervalMs?: number;
+}
+
+export function createDriver(settings: DriverSettings): OrchestratorDriver {
+  switch (settings.kind) {
+    case 'local':
+      if (!settings.supervisorUrl || !settings.adminKey)
+        throw new RedoubtError('CONFIG_INVALID', 'ORCHESTRATOR=local needs SUPERVISOR_URL and ADMIN_KEY');
+      return new SupervisorDriver({
+        url: settings.supervisorUrl,
+        adminKey: settings.adminKey,
+        pollIntervalMs: settings.pollIntervalMs,
+      });
+    case 'docker':
+      return new DockerDriver({ socketPath: settings.dockerSocket, project: settings.composeProject });
+    case 'none':
+      return new NoneDriver();
+  }
+}

@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Docker from 'dockerode';
+import { COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL, DockerDriver, type RuntimeEvent } from './index.js';
+
+/**
+ * The Docker driver against the machine's Docker Engine, on a container and network of its own (a unique
+ * compose project name), removed afterwards. The image is the project's offline base image
+ * (deploy/docker/build-offline-base.sh); nothing is pulled.
+ */
+const IMAGE = 'redoubt/offline-base:bookworm';
+const project = `rdbt-orch-test-${process.pid}-${Date.now().toString(36)}`;
+const network = `${project}_default`;
+const docker = new Docker({ socketPath: '/var/run/docker.sock' });
+let container: Docker.Container | undefined;
+let driver: DockerDriver;
+const events: RuntimeEvent[] = [];
+
+async function waitFor<T>(
+  what: string,
+  probe: () => T | Promise<T>,
+  timeoutMs = 30_000,
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+beforeAll(async () => {
+  try {
+    await docker.ping();
+  } catch (error) {
+    throw new Error(
+      `the Docker Engine is not reachable at /var/run/docker.sock (${(error as Error).message}); ` +
+        'start it (apt-get install docker.io; dockerd &) to run this test',
+    );
+  }
+  const images = await docker.listImages({ filters: { reference: [IMAGE] } });
+  if (images.length === 0)
+    throw new Error(`the image ${IMAGE} is missing; build it with deploy/docker/build-offline-base.sh`);
+  await docker.createNetwork({ Name: network, Labels: { [COMPOSE_PROJECT_LABEL]: project } });
+  container = await docker.createContainer({
+    name: `${project}-svc-1`,
+    Image: IMAGE,
+    Cmd: ['sleep', 'infinity'],
+    Labels: { [COMPOSE_PROJECT_LABEL]: project, [COMPOSE_SERVICE_LABEL]: 'svc' },
+    HostConfig: { NetworkMode: network, Init: true },
+    NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: ['svc'] } } },
+  });
+  await container.start();
+  driver = new DockerDriver({ project, restartGraceSeconds: 1 });
+  driver.watch((event) => events.push(event));
+  await driver.watching();
+}, 60_000);
+
+afterAll(async () => {
+  await driver?.close();
+  await container?.remove({ force: true }).catch(() => undefined);
+  await docker
+    .getNetwork(network)
+    .remove()
+    .catch(() => undefined);
+});
+
+describe('DockerDriver (ORCHESTRATOR=docker)', () => {
+  it('finds a service by its compose labels', async () => {
+    expect(await driver.status('svc')).toMatchObject({ name: 'svc', state: 'running', disconnected: [] });
+    expect((await driver.status('other')).state).toBe('missing');
+  });
+
+  it('sees a killed container through the event stream and starts it (docker kill disables restarts)', async () => {
+    events.length = 0;
+    await container!.kill();
+    await waitFor('the gone event', () => events.find((e) => e.kind === 'gone' && e.name === 'svc'));
+    expect((await driver.status('svc')).state).toBe('stopped');
+    await driver.perform('svc', 'start');
+    expect((await driver.status('svc')).state).toBe('running');
+  });
+
+  it('unpauses a paused container', async () => {
+    events.length = 0;
+    await container!.pause();
+    await waitFor('the paused event', () => events.find((e) => e.kind === 'paused'));
+    expect((await driver.status('svc')).state).toBe('paused');
+    await driver.perform('svc', 'unpause');
+    expect((await driver.status('svc')).state).toBe('running');
+  });
+
+  it('reconnects a container cut off its network, under its service name', async () => {
+    events.length = 0;
+    await docker.getNetwork(network).disconnect({ Container: container!.id });
+    await waitFor('the disconnected event', () => events.find((e) => e.kind === 'disconnected'));
+    const cut = await driver.status('svc');
+    expect(cut).toMatchObject({ state: 'running', disconnected: [network] });
+    await driver.perform('svc', 'reconnect');
+    expect(await driver.status('svc')).toMatchObject({ state: 'running', disconnected: [] });
+    const details = await container!.inspect();
+    expect(details.NetworkSettings.Networks[network]?.Aliases).toContain('svc');
+  });
+
+  it('restarts a running container', async () => {
+    const before = (await container!.inspect()).State.StartedAt;
+    await driver.perform('svc', 'restart');
+    const after = await container!.inspect();
+    expect(after.State.Running).toBe(true);
+    expect(after.State.StartedAt).not.toBe(before);
+  });
+});

@@ -1,0 +1,1 @@
+export { startSupervisorControlServer, type SupervisorControlServer } from './supervisor-control-server.js';

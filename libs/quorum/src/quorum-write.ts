@@ -1,0 +1,136 @@
+import type { PutOutcome } from '@redoubt/cluster-client';
+import type { StoredRecord } from '@redoubt/records';
+import { errorCodeOf, isUnknownOutcome, type ReplicaSet } from './replica-client.js';
+import { Settlement } from './settlement.js';
+
+export type ReplicaWriteState = 'pending' | 'acked' | 'failed' | 'unknown';
+
+/** Where every replica ended up once all calls finished (acked, failed, or timed out). */
+export interface WriteSettlement {
+  acked: string[];
+  failed: string[];
+  /** Timed out (or an unclassifiable error): the write may or may not be on these replicas. */
+  unknown: string[];
+  /** Error code per replica that did not ack. */
+  errors: Record<string, string>;
+  /** The newest version any replica reported holding after the put (may be newer than ours). */
+  newestCurrent: string | undefined;
+}
+
+/** The decision, made as soon as it is certain: W acks arrived, or W can no longer be reached. */
+export interface WriteOutcome {
+  ok: boolean;
+  record: StoredRecord;
+  required: number;
+  replicas: number;
+  /** Replicas that had acknowledged when the decision was made. */
+  confirmed: number;
+  /** Replicas that reported an error or were not tried (breaker open) when the decision was made. */
+  failed: number;
+  /** Replicas whose outcome was not known when the decision was made (timed out or still in flight). */
+  unknown: number;
+  /** Resolves once every replica call has finished; the handoff is decided from this. */
+  readonly settled: Promise<WriteSettlement>;
+  /** Same as `settled`, as a callback (no promise is made unless someone asks for one). */
+  onSettled(listener: (settlement: WriteSettlement) => void): void;
+}
+
+/**
+ * Sends the record to every replica of the set at once and decides as soon as the outcome is certain:
+ * success with W durable acks (without waiting for slower replicas), failure as soon as the acks still
+ * possible cannot reach W. Calls still running after the decision go on in the background and are
+ * reported through `settled`.
+ */
+export function quorumWrite(set: ReplicaSet, record: StoredRecord, w: number): Promise<WriteOutcome> {
+  const replicas = set.replicas;
+  const n = replicas.length;
+  const required = Math.min(w, n);
+  const states: ReplicaWriteState[] = new Array<ReplicaWriteState>(n).fill('pending');
+  const errors: Record<string, string> = {};
+  let newestCurrent: string | undefined;
+  let acks = 0;
+  let failed = 0;
+  let unknown = 0;
+  let finished = 0;
+  let decided = false;
+
+  const settlement = new Settlement<WriteSettlement>();
+  const settle = (s: WriteSettlement) => settlement.settle(s);
+
+  return new Promise<WriteOutcome>((resolve) => {
+    const decide = () => {
+      if (decided) return;
+      const pending = n - finished;
+      if (acks >= required || acks + pending < required) {
+        decided = true;
+        resolve({
+          ok: acks >= required,
+          record,
+          required,
+          replicas: n,
+          confirmed: acks,
+          failed,
+          unknown: unknown + pending,
+          get settled() {
+            return settlement.promise();
+          },
+          onSettled: (listener) => settlement.onSettled(listener),
+        });
+      }
+    };
+    const done = () => {
+      finished += 1;
+      decide();
+      if (finished === n) settle(settlementOf(replicas, states, errors, newestCurrent));
+    };
+    if (n === 0) {
+      decide();
+      settle(settlementOf(replicas, states, errors, newestCurrent));
+      return;
+    }
+    for (let i = 0; i < n; i++) {
+      const replica = replicas[i]!;
+      let call: Promise<PutOutcome>;
+      try {
+        call = replica.put(set.partition, record);
+      } catch (error) {
+        call = Promise.reject(error);
+      }
+      call.then(
+        (outcome) => {
+          states[i] = 'acked';
+          acks += 1;
+          if (newestCurrent === undefined || outcome.current > newestCurrent) newestCurrent = outcome.current;
+          done();
+        },
+        (error: unknown) => {
+          errors[replica.id] = errorCodeOf(error);
+          if (isUnknownOutcome(error)) {
+            states[i] = 'unknown';
+            unknown += 1;
+          } else {
+            states[i] = 'failed';
+            failed += 1;
+          }
+          done();
+        },
+      );
+    }
+  });
+}
+
+function settlementOf(
+  replicas: ReplicaSet['replicas'],
+  states: ReplicaWriteState[],
+  errors: Record<string, string>,
+  newestCurrent: string | undefined,
+): WriteSettlement {
+  const s: WriteSettlement = { acked: [], failed: [], unknown: [], errors, newestCurrent };
+  for (let i = 0; i < replicas.length; i++) {
+    const state = states[i];
+    if (state === 'acked') s.acked.push(replicas[i]!.id);
+    else if (state === 'failed') s.failed.push(replicas[i]!.id);
+    else s.unknown.push(replicas[i]!.id);
+  }
+  return s;
+}

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import type { RuntimeStatus } from '@redoubt/orchestrator';
+import { actionBackoffMs, decideAction } from './index.js';
+
+const runtime = (state: RuntimeStatus['state'], extra: Partial<RuntimeStatus> = {}): RuntimeStatus => ({
+  name: 'data-1',
+  state,
+  detail: state,
+  disconnected: [],
+  pid: null,
+  ...extra,
+});
+const settings = { unresponsiveRestartMs: 2_000, stuckStartingMs: 60_000 };
+
+describe('decideAction', () => {
+  it('starts what is stopped, whatever the driver', () => {
+    expect(decideAction(runtime('stopped'), 0, 'local', settings)).toMatchObject({ act: 'start' });
+    expect(decideAction(runtime('stopped'), 0, 'docker', settings)).toMatchObject({ act: 'start' });
+  });
+
+  it('unpauses a paused container, restarts a SIGSTOPped process', () => {
+    expect(decideAction(runtime('paused'), 0, 'docker', settings)).toMatchObject({ act: 'unpause' });
+    expect(decideAction(runtime('paused'), 0, 'local', settings)).toMatchObject({ act: 'restart' });
+  });
+
+  it('reconnects a running container cut off its network at once', () => {
+    expect(
+      decideAction(runtime('running', { disconnected: ['p_default'] }), 0, 'docker', settings),
+    ).toMatchObject({ act: 'reconnect' });
+  });
+
+  it('gives a running but silent service a moment, then restarts it', () => {
+    expect(decideAction(runtime('running'), 1_999, 'local', settings)).toHaveProperty('wait');
+    expect(decideAction(runtime('running'), 2_000, 'local', settings)).toMatchObject({ act: 'restart' });
+  });
+
+  it('waits while the orchestrator restarts it, and restarts one stuck starting', () => {
+    expect(decideAction(runtime('restarting'), 10_000, 'local', settings)).toHaveProperty('wait');
+    expect(decideAction(runtime('starting'), 60_000, 'docker', settings)).toMatchObject({ act: 'restart' });
+  });
+
+  it('does nothing without an orchestrator or a target', () => {
+    expect(decideAction(runtime('unknown'), 100_000, 'none', settings)).toHaveProperty('wait');
+    expect(decideAction(runtime('missing'), 100_000, 'docker', settings)).toHaveProperty('wait');
+  });
+
+  it('backs off between actions on one incident', () => {
+    expect([1, 2, 3, 4, 6, 10].map(actionBackoffMs)).toEqual([1_000, 2_000, 4_000, 8_000, 30_000, 30_000]);
+  });
+});

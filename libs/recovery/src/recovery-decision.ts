@@ -1,0 +1,74 @@
+import type { RuntimeAction, RuntimeStatus } from '@redoubt/orchestrator';
+
+export interface DecisionSettings {
+  /** A running but unresponsive service (hung, SIGSTOP outside the supervisor) is restarted after this long down. */
+  unresponsiveRestartMs: number;
+  /** A service the orchestrator is still starting (or backing off) is restarted after this long down. */
+  stuckStartingMs: number;
+}
+
+export const DEFAULT_DECISION_SETTINGS: DecisionSettings = {
+  unresponsiveRestartMs: 2_000,
+  stuckStartingMs: 60_000,
+};
+
+export type Decision = { act: RuntimeAction; reason: string } | { wait: string };
+
+/**
+ * What to do about a service that is down, from what the orchestrator says about it:
+ *
+ * | runtime                        | action                                                              |
+ * | ------------------------------ | ------------------------------------------------------------------- |
+ * | stopped (killed, stopped, exited, given up on) | start                                               |
+ * | paused                         | docker: unpause; local: restart (a SIGSTOPped process)              |
+ * | running, cut off a network     | reconnect                                                           |
+ * | running, not answering         | restart once down for `unresponsiveRestartMs`                       |
+ * | starting / restarting          | wait (the orchestrator is on it); restart after `stuckStartingMs`   |
+ * | missing / unknown              | nothing to act on (reported)                                        |
+ */
+export function decideAction(
+  runtime: RuntimeStatus,
+  downForMs: number,
+  driver: 'local' | 'docker' | 'none',
+  settings: DecisionSettings = DEFAULT_DECISION_SETTINGS,
+): Decision {
+  switch (runtime.state) {
+    case 'unknown':
+      return {
+        wait:
+          driver === 'none'
+            ? 'no orchestrator to act through'
+            : `the orchestrator did not say (${runtime.detail})`,
+      };
+    case 'missing':
+      return { wait: `the orchestrator has no ${runtime.name}` };
+    case 'stopped':
+      return { act: 'start', reason: `${runtime.name} is ${runtime.detail}` };
+    case 'paused':
+      return driver === 'docker'
+        ? { act: 'unpause', reason: `${runtime.name} is paused` }
+        : { act: 'restart', reason: `${runtime.name} is stopped (SIGSTOP)` };
+    case 'running':
+      if (runtime.disconnected.length > 0)
+        return { act: 'reconnect', reason: `${runtime.name} is cut off ${runtime.disconnected.join(', ')}` };
+      if (downForMs >= settings.unresponsiveRestartMs)
+        return {
+          act: 'restart',
+          reason: `${runtime.name} runs but has not answered for ${Math.round(downForMs / 100) / 10} s`,
+        };
+      return { wait: `${runtime.name} runs; giving it ${settings.unresponsiveRestartMs} ms to answer` };
+    case 'starting':
+    case 'restarting':
+      if (downForMs >= settings.stuckStartingMs)
+        return {
+          act: 'restart',
+          reason: `${runtime.name} has been ${runtime.detail} for ${Math.round(downForMs / 1000)} s`,
+        };
+      return { wait: `the orchestrator is bringing ${runtime.name} back (${runtime.detail})` };
+  }
+}
+
+/** Time before the next action on the same incident: 1 s, 2 s, 4 s ... at most 30 s. */
+export function actionBackoffMs(actionsTaken: number): number {
+  return Math.min(30_000, 1_000 * 2 ** Math.max(0, actionsTaken - 1));
+}

@@ -1,0 +1,16 @@
+export { RecordStore } from './record-store.js';
+export { corruptRecordForTest, type CorruptOptions } from './corrupt-for-test.js';
+export { BUCKETS, bucketOf, placeKey } from './storage-keys.js';
+export { recordDigest } from './record-digest.js';
+export type {
+  PutItem,
+  PutManyResult,
+  PutResult,
+  RecordStoreOptions,
+  ScanItem,
+  ScanOptions,
+  ScrubResult,
+  StoreDigest,
+  StoreObserver,
+  StorePartitionSummary,
+} from './storage-types.js';

@@ -1,0 +1,26 @@
+import { hash64 } from '@redoubt/hashing';
+
+/** Digests are 64-bit, kept as 8 big-endian bytes (so their hex is the hex of the number). */
+export const DIGEST_BYTES = 8;
+
+/**
+ * What one record contributes to its bucket's digest: XXH64 of `key \0 version \0 tombstone`. The value is
+ * left out on purpose: a version names exactly one value cluster-wide (the writer stamps a new version per
+ * write), and the record's checksum already guards the value bytes. The separators make the encoding
+ * injective (a version never contains \0, so the split from the right is unique).
+ */
+export function recordDigest(key: string, version: string, tombstone: boolean): Buffer {
+  const out = Buffer.allocUnsafe(DIGEST_BYTES);
+  out.writeBigUInt64BE(hash64(`${key}\u0000${version}\u0000${tombstone ? 1 : 0}`));
+  return out;
+}
+
+/** target ^= source, over 8 bytes. XOR is its own inverse: the same call adds and removes a record. */
+export function xorInto(target: Buffer, source: Uint8Array): void {
+  for (let i = 0; i < DIGEST_BYTES; i++) target[i]! ^= source[i]!;
+}
+
+/** The root of a partition: XXH64 over its bucket digests in bucket order (64 x 8 bytes). */
+export function rootOf(bucketDigests: Buffer): string {
+  return hash64(bucketDigests).toString(16).padStart(16, '0');
+}

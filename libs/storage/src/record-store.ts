@@ -1,0 +1,688 @@
+import { mkdirSync } from 'node:fs';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { open, type Database, type RootDatabase } from 'lmdb';
+import { RedoubtError, toRedoubtError } from '@redoubt/errors';
+import { DEFAULT_PARTITIONS, MAX_PARTITIONS } from '@redoubt/hashing';
+import { checksumOf, isIntact, type StoredRecord, type Version } from '@redoubt/records';
+import {
+  decodeBucket,
+  decodeTotals,
+  emptyBucket,
+  encodeBucket,
+  encodeTotals,
+  type BucketAggregate,
+  type PartitionTotals,
+} from './aggregates.js';
+import { DIGEST_BYTES, recordDigest, rootOf, xorInto } from './record-digest.js';
+import {
+  decodeHeader,
+  decodeStoredRecord,
+  encodeStoredRecord,
+  viewOf,
+  type RecordHeader,
+} from './record-layout.js';
+import { assertPartition, bucketInPartition, validateIncoming } from './record-validation.js';
+import {
+  BUCKETS,
+  RECORD_PREFIX_BYTES,
+  bucketEnd,
+  bucketKey,
+  bucketOfRecordKey,
+  partitionEnd,
+  partitionKey,
+  partitionOfRecordKey,
+  recordKey,
+  userKeyOf,
+} from './storage-keys.js';
+import type {
+  PutItem,
+  PutManyResult,
+  PutResult,
+  RecordStoreOptions,
+  ScanItem,
+  ScanOptions,
+  ScrubResult,
+  StoreDigest,
+  StoreObserver,
+  StorePartitionSummary,
+} from './storage-types.js';
+
+type BinaryDb = Database<Buffer, Buffer>;
+
+/** A validated put, ready for the write transaction (everything that can be computed outside it is). */
+interface PreparedPut {
+  partition: number;
+  bucket: number;
+  lmdbKey: Buffer;
+  record: StoredRecord;
+  encoded: Buffer;
+  digest: Buffer;
+  bytes: number;
+}
+
+const DEFAULT_PAGE = 256;
+const DROP_CHUNK = 1_000;
+const FORMAT_KEY = Buffer.from('format');
+const FORMAT_VERSION = 1;
+
+/**
+ * The durable record store of a data node, on LMDB (see the README for why LMDB and for the layout).
+ *
+ * Writes go through `putMany`: every put of a call is decided (last writer wins) and applied inside one
+ * LMDB write transaction, together with the digest and count updates it causes, so concurrent writers
+ * can never interleave between the read of the current version and the write of the new one. lmdb-js
+ * queues transaction callbacks and runs all callbacks queued meanwhile in ONE LMDB transaction with ONE
+ * fsync (group commit); the returned promise resolves only after that commit is on disk.
+ *
+ * Reads are synchronous (memory-mapped) and verify the record checksum every time: a record that fails
+ * is reported (RECORD_CORRUPT, observer.corrupt) and never returned as data.
+ */
+export class RecordStore {
+  readonly partitions: number;
+  readonly path: string;
+  private readonly env: RootDatabase;
+  /** [partition][bucket][key] -> record bytes with their bookkeeping header (record-layout.ts). */
+  private readonly records: BinaryDb;
+  /** [partition][bucket] -> bucket digest, records, bytes. */
+  private readonly buckets: BinaryDb;
+  /** [partition] -> records, bytes. */
+  private readonly totals: BinaryDb;
+  private readonly observer: StoreObserver;
+  private closing = false;
+
+  private constructor(options: RecordStoreOptions) {
+    this.path = options.path;
+    this.partitions = options.partitions ?? DEFAULT_PARTITIONS;
+    if (!Number.isInteger(this.partitions) || this.partitions < 1 || this.partitions > MAX_PARTITIONS) {
+      throw new RedoubtError('CONFIG_INVALID', `the partition count must be an integer in [1, 2^32]`, {
+        partitions: this.partitions,
+      });
+    }
+    this.observer = options.observer ?? {};
+    mkdirSync(this.path, { recursive: true });
+    this.env = openEnvironment(this.path);
+    try {
+      const binary = { keyEncoding: 'binary', encoding: 'binary' } as const;
+      this.records = this.env.openDB<Buffer, Buffer>('records', binary);
+      this.buckets = this.env.openDB<Buffer, Buffer>('buckets', binary);
+      this.totals = this.env.openDB<Buffer, Buffer>('partitions', binary);
+      this.checkFormat(this.env.openDB<Buffer, Buffer>('meta', binary));
+    } catch (error) {
+      void this.env.close();
+      throw error;
+    }
+  }
+
+  /** Opens (creating if needed) the store in `options.path`. */
+  static open(options: RecordStoreOptions): RecordStore {
+    return new RecordStore(options);
+  }
+
+  isOpen(): boolean {
+    return !this.closing;
+  }
+
+  /** The record for `key` (tombstones included), null when absent; RECORD_CORRUPT when it fails its checksum. */
+  get(partition: number, key: string): StoredRecord | null {
+    this.assertOpen();
+    assertPartition(partition, this.partitions);
+    const bucket = bucketInPartition(key, partition, this.partitions);
+    const bytes = this.records.getBinary(recordKey(partition, bucket, key));
+    if (bytes === undefined) return null;
+    const record = decodeStoredRecord(key, bytes);
+    if (record === undefined || !isIntact(record)) throw this.corrupt(partition, key, record?.version);
+    return record;
+  }
+
+  async put(partition: number, record: StoredRecord): Promise<PutResult> {
+    const [result] = await this.putMany([{ partition, record }]);
+    if (result instanceof RedoubtError) throw result;
+    return result!;
+  }
+
+  /**
+   * Applies many puts in one durable transaction. Each item gets its own result: `applied`, `stale`
+   * (this or a newer version is already stored) or the error that concerns that item alone
+   * (INVALID_ARGUMENT, WRONG_PARTITION, RECORD_CORRUPT for a damaged incoming record...). Rejects as a
+   * whole only when the store itself fails (STORE_UNAVAILABLE, I/O errors): then nothing of it is durable.
+   */
+  async putMany(items: readonly PutItem[]): Promise<PutManyResult[]> {
+    this.assertOpen();
+    const results: PutManyResult[] = new Array(items.length);
+    const prepared: (PreparedPut | undefined)[] = new Array(items.length);
+    let pending = 0;
+    for (let i = 0; i < items.length; i++) {
+      try {
+        prepared[i] = this.prepare(items[i]!);
+        pending++;
+      } catch (error) {
+        results[i] = toRedoubtError(error);
+      }
+    }
+    if (pending === 0) return results;
+    const started = performance.now();
+    let applied: number;
+    try {
+      applied = await this.env.childTransaction(() => this.applyInTransaction(prepared, results));
+    } catch (error) {
+      throw this.storeError(error);
+    }
+    this.observer.committed?.((performance.now() - started) / 1000, applied);
+    return results;
+  }
+
+  /** The digest of a partition from the maintained aggregates (no scan of records). */
+  digest(partition: number): StoreDigest {
+    this.assertOpen();
+    assertPartition(partition, this.partitions);
+    const digests = Buffer.alloc(BUCKETS * DIGEST_BYTES);
+    let records = 0;
+    let bytes = 0;
+    for (const { key, value } of this.buckets.getRange({
+      start: partitionKey(partition),
+      end: partitionEnd(partition),
+    })) {
+      const aggregate = decodeBucket(value);
+      aggregate.digest.copy(digests, bucketOfRecordKey(key) * DIGEST_BYTES);
+      records += aggregate.records;
+      bytes += aggregate.bytes;
+    }
+    return digestOf(partition, digests, records, bytes);
+  }
+
+  /**
+   * The digest of a partition recomputed from its records by a full scan: what `digest` must always
+   * equal. For tests and for verifying a store; RECORD_CORRUPT if a record cannot be read.
+   */
+  recomputeDigest(partition: number): StoreDigest {
+    this.assertOpen();
+    assertPartition(partition, this.partitions);
+    const digests = Buffer.alloc(BUCKETS * DIGEST_BYTES);
+    let records = 0;
+    let bytes = 0;
+    for (const { key, value } of this.records.getRange({
+      start: partitionKey(partition),
+      end: partitionEnd(partition),
+    })) {
+      const userKey = userKeyOf(key);
+      const record = decodeStoredRecord(userKey, value);
+      if (record === undefined || !isIntact(record)) throw this.corrupt(partition, userKey, record?.version);
+      const bucketAt = bucketOfRecordKey(key) * DIGEST_BYTES;
+      const digest = recordDigest(userKey, record.version, record.tombstone);
+      xorInto(digests.subarray(bucketAt, bucketAt + DIGEST_BYTES), digest);
+      records += 1;
+      bytes += key.length - RECORD_PREFIX_BYTES + value.length;
+    }
+    return digestOf(partition, digests, records, bytes);
+  }
+
+  /** Every partition that holds at least one record (tombstones count), ascending. */
+  listPartitions(): StorePartitionSummary[] {
+    this.assertOpen();
+    const out: StorePartitionSummary[] = [];
+    for (const { key, value } of this.totals.getRange({})) {
+      const totals = decodeTotals(value);
+      out.push({ partition: key.readUInt32BE(0), records: totals.records, bytes: totals.bytes });
+    }
+    return out;
+  }
+
+  /** Records and bytes over every partition (one small entry read per partition). */
+  totalsAll(): { partitions: number; records: number; bytes: number } {
+    let partitions = 0;
+    let records = 0;
+    let bytes = 0;
+    for (const summary of this.listPartitions()) {
+      partitions++;
+      records += summary.records;
+      bytes += summary.bytes;
+    }
+    return { partitions, records, bytes };
+  }
+
+  /**
+   * The records of a partition (or of some of its buckets, or only those newer than `since`), in bucket
+   * then key order. Reads a page of entries per short read transaction and yields them one by one, so a
+   * slow consumer holds neither memory beyond one page nor an old LMDB snapshot. Corrupt records are named
+   * (`corruptKey`), never yielded as records.
+   */
+  async *scan(partition: number, options: ScanOptions = {}): AsyncGenerator<ScanItem> {
+    this.assertOpen();
+    assertPartition(partition, this.partitions);
+    const pageSize = options.pageSize ?? DEFAULT_PAGE;
+    const ranges: [Buffer, Buffer][] = [];
+    if (options.buckets === undefined) {
+      ranges.push([partitionKey(partition), partitionEnd(partition)]);
+    } else {
+      const wanted = [...new Set(options.buckets)].sort((a, b) => a - b);
+      for (const bucket of wanted) {
+        if (!Number.isInteger(bucket) || bucket < 0 || bucket >= BUCKETS) {
+          throw new RedoubtError('INVALID_ARGUMENT', `bucket ${bucket} is outside 0..${BUCKETS - 1}`);
+        }
+        ranges.push([bucketKey(partition, bucket), bucketEnd(partition, bucket)]);
+      }
+    }
+    for (const [start, end] of ranges) {
+      let from = start;
+      let exclusiveStart = false;
+      for (;;) {
+        this.assertOpen();
+        const page = this.readPage(partition, from, end, exclusiveStart, pageSize, options.since);
+        for (const item of page.items) yield item;
+        if (page.lastKey === undefined || page.entries < pageSize) break;
+        from = page.lastKey;
+        exclusiveStart = true;
+      }
+    }
+  }
+
+  /** Removes every record of a partition, in bounded transactions; returns how many were removed. */
+  async dropPartition(partition: number): Promise<number> {
+    this.assertOpen();
+    assertPartition(partition, this.partitions);
+    const start = partitionKey(partition);
+    const end = partitionEnd(partition);
+    let removed = 0;
+    // Bounded: one chunk per DROP_CHUNK records present at the start, plus slack for writes racing in.
+    const maxChunks = Math.ceil(decodeTotals(this.totals.getBinary(start)).records / DROP_CHUNK) + 100;
+    for (let chunk = 0; chunk < maxChunks; chunk++) {
+      let count: number;
+      try {
+        count = await this.env.childTransaction(() => this.dropChunk(start, end));
+      } catch (error) {
+        throw this.storeError(error);
+      }
+      removed += count;
+      if (count === 0) break;
+    }
+    return removed;
+  }
+
+  /** Re-reads and verifies every record (of one partition, or of the node); returns the corrupt ones. */
+  async scrub(options: { partition?: number } = {}): Promise<ScrubResult> {
+    this.assertOpen();
+    const start =
+      options.partition === undefined
+        ? undefined
+        : partitionKey(assertPartition(options.partition, this.partitions));
+    const end = options.partition === undefined ? undefined : partitionEnd(options.partition);
+    const result: ScrubResult = { checked: 0, corrupt: [] };
+    let from = start;
+    let exclusiveStart = false;
+    for (;;) {
+      this.assertOpen();
+      let entries = 0;
+      let lastKey: Buffer | undefined;
+      for (const { key, value } of this.records.getRange({ start: from, end, exclusiveStart, limit: 1024 })) {
+        entries++;
+        lastKey = key;
+        result.checked++;
+        const userKey = userKeyOf(key);
+        const record = decodeStoredRecord(userKey, value);
+        if (record === undefined || !isIntact(record)) {
+          const partition = partitionOfRecordKey(key);
+          this.observer.corrupt?.(partition, userKey);
+          result.corrupt.push({ partition, key: userKey });
+        }
+      }
+      if (lastKey === undefined || entries < 1024) break;
+      from = lastKey;
+      exclusiveStart = true;
+      await yieldToEventLoop(); // a node-wide scrub must not starve requests
+    }
+    return result;
+  }
+
+  /** LMDB environment statistics (map size, pages) for metrics. */
+  stats(): Record<string, unknown> {
+    return this.env.getStats() as Record<string, unknown>;
+  }
+
+  /** Waits for queued writes, then closes the environment. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    await this.env.close();
+  }
+
+  /** For the corruption test helper only: the raw databases. */
+  rawRecordsForTest(): { records: BinaryDb; recordKey: (partition: number, key: string) => Buffer } {
+    return {
+      records: this.records,
+      recordKey: (partition, key) =>
+        recordKey(partition, bucketInPartition(key, partition, this.partitions), key),
+    };
+  }
+
+  private prepare(item: PutItem): PreparedPut {
+    const { partition, record } = item;
+    const bucket = validateIncoming(partition, record, this.partitions);
+    const lmdbKey = recordKey(partition, bucket, record.key);
+    const digest = recordDigest(record.key, record.version, record.tombstone);
+    const encoded = encodeStoredRecord(record, lmdbKey.length - RECORD_PREFIX_BYTES, digest);
+    return {
+      partition,
+      bucket,
+      lmdbKey,
+      record,
+      encoded,
+      digest,
+      bytes: lmdbKey.length - RECORD_PREFIX_BYTES + encoded.length,
+    };
+  }
+
+  /**
+   * Runs inside the LMDB write transaction (synchronous, so nothing else runs between the read of the
+   * current version and the writes). Never throws for one item's sake; returns the count applied.
+   */
+  private applyInTransaction(
+    prepared: readonly (PreparedPut | undefined)[],
+    results: PutManyResult[],
+  ): number {
+    const aggregates = new AggregateUpdates(this.records, this.buckets, this.totals);
+    let applied = 0;
+    for (let i = 0; i < prepared.length; i++) {
+      const put = prepared[i];
+      if (put === undefined) continue;
+      // getBinaryFast: a volatile buffer, fully used before the next read.
+      const stored = this.records.getBinaryFast(put.lmdbKey);
+      const current = stored === undefined ? undefined : decodeHeader(stored);
+      const headerDamaged = stored !== undefined && current === undefined;
+      if (current !== undefined && put.record.version <= current.version) {
+        // Not newer. Stale, unless what is stored is damaged: then any intact copy heals it.
+        if (storedRecordIntact(put.record.key, stored!, current)) {
+          results[i] = { status: 'stale', current: current.version };
+          continue;
+        }
+        this.observer.corrupt?.(put.partition, put.record.key);
+      } else if (headerDamaged) {
+        this.observer.corrupt?.(put.partition, put.record.key);
+      }
+      this.records.put(put.lmdbKey, put.encoded);
+      if (headerDamaged) {
+        // What the damaged record contributed is unknown: recount its bucket from the records instead.
+        aggregates.rebuild(put.partition, put.bucket);
+      } else {
+        if (current !== undefined)
+          aggregates.remove(put.partition, put.bucket, current.digest, current.bytes);
+        aggregates.add(put.partition, put.bucket, put.digest, put.bytes);
+      }
+      results[i] = { status: 'applied', current: put.record.version };
+      applied++;
+    }
+    aggregates.write();
+    return applied;
+  }
+
+  private dropChunk(start: Buffer, end: Buffer): number {
+    const keys = [...this.records.getKeys({ start, end, limit: DROP_CHUNK })];
+    const aggregates = new AggregateUpdates(this.records, this.buckets, this.totals);
+    for (const key of keys) {
+      const stored = this.records.getBinaryFast(key);
+      const header = stored === undefined ? undefined : decodeHeader(stored);
+      const partition = partitionOfRecordKey(key);
+      const bucket = bucketOfRecordKey(key);
+      this.records.remove(key);
+      if (header !== undefined) aggregates.remove(partition, bucket, header.digest, header.bytes);
+      else aggregates.rebuild(partition, bucket);
+    }
+    if (keys.length === 0) {
+      // Nothing left: clear whatever aggregates remain (they can only be empty or stale by now).
+      for (const key of [...this.buckets.getKeys({ start, end })]) this.buckets.remove(key);
+      this.totals.remove(start);
+    }
+    aggregates.write();
+    return keys.length;
+  }
+
+  private readPage(
+    partition: number,
+    from: Buffer,
+    end: Buffer,
+    exclusiveStart: boolean,
+    pageSize: number,
+    since: Version | undefined,
+  ): { items: ScanItem[]; entries: number; lastKey: Buffer | undefined } {
+    const items: ScanItem[] = [];
+    let entries = 0;
+    let lastKey: Buffer | undefined;
+    const range = { start: from, end, exclusiveStart, limit: pageSize };
+    if (since === undefined) {
+      for (const { key, value } of this.records.getRange(range)) {
+        entries++;
+        lastKey = key;
+        items.push(this.scanItem(partition, key, value));
+      }
+    } else {
+      // Filter on the headers (read in place); copy out only the records that are newer.
+      for (const key of [...this.records.getKeys(range)]) {
+        entries++;
+        lastKey = key;
+        const stored = this.records.getBinaryFast(key);
+        if (stored === undefined) continue; // removed meanwhile
+        const header = decodeHeader(stored);
+        if (header !== undefined && header.version <= since) continue;
+        const bytes = header === undefined ? undefined : this.records.getBinary(key);
+        items.push(
+          bytes === undefined
+            ? this.scanCorrupt(partition, userKeyOf(key))
+            : this.scanItem(partition, key, bytes),
+        );
+      }
+    }
+    return { items, entries, lastKey };
+  }
+
+  private scanItem(partition: number, lmdbKey: Buffer, bytes: Buffer): ScanItem {
+    const key = userKeyOf(lmdbKey);
+    const record = decodeStoredRecord(key, bytes); // range values and getBinary are fresh copies
+    if (record === undefined || !isIntact(record)) return this.scanCorrupt(partition, key);
+    return { record };
+  }
+
+  private scanCorrupt(partition: number, key: string): ScanItem {
+    this.observer.corrupt?.(partition, key);
+    return { corruptKey: key };
+  }
+
+  private corrupt(partition: number, key: string, version: string | undefined): RedoubtError {
+    this.observer.corrupt?.(partition, key);
+    return new RedoubtError(
+      'RECORD_CORRUPT',
+      `the stored record for key ${JSON.stringify(key)} failed its checksum`,
+      {
+        partition,
+        key,
+        version: version ?? null,
+      },
+    );
+  }
+
+  private assertOpen(): void {
+    if (this.closing) throw new RedoubtError('STORE_UNAVAILABLE', 'the record store is closed');
+  }
+
+  private storeError(error: unknown): RedoubtError {
+    if (error instanceof RedoubtError) return error;
+    if (this.closing)
+      return new RedoubtError(
+        'STORE_UNAVAILABLE',
+        'the record store closed during the write',
+        {},
+        { cause: error },
+      );
+    return new RedoubtError(
+      'STORE_UNAVAILABLE',
+      `the write transaction failed: ${(error as Error)?.message}`,
+      {},
+      { cause: error },
+    );
+  }
+
+  /** Refuses a data directory made for another partition count: its keys would sit in the wrong partitions. */
+  private checkFormat(meta: BinaryDb): void {
+    const stored = meta.getBinary(FORMAT_KEY);
+    if (stored === undefined) {
+      const format = Buffer.alloc(8);
+      format.writeUInt32BE(FORMAT_VERSION, 0);
+      format.writeUInt32BE(this.partitions >>> 0, 4);
+      meta.putSync(FORMAT_KEY, format);
+      return;
+    }
+    const version = stored.readUInt32BE(0);
+    const partitions = stored.readUInt32BE(4) || 2 ** 32;
+    if (version !== FORMAT_VERSION || partitions !== this.partitions) {
+      throw new RedoubtError(
+        'CONFIG_INVALID',
+        `the store in ${this.path} has format ${version} with ${partitions} partitions; this node runs format ${FORMAT_VERSION} with ${this.partitions}`,
+        { partitions, expected: this.partitions },
+      );
+    }
+  }
+}
+
+/**
+ * The environment: one directory, durable commits. `overlappingSync: false` so that a commit's promise
+ * resolves only after LMDB's fsync of that commit (lmdb-js enables overlapping sync by default on Linux,
+ * where the promise resolves at commit and flushing happens later). Never noSync / noMetaSync.
+ */
+export function openEnvironment(path: string): RootDatabase {
+  return open({
+    path,
+    noSubdir: false, // `path` is always a directory, even when its name has a dot (lmdb-js guesses otherwise)
+    maxDbs: 8,
+    overlappingSync: false,
+    noSync: false,
+    noMetaSync: false,
+    useWritemap: false,
+    compression: false,
+    encoding: 'binary',
+    keyEncoding: 'binary',
+  });
+}
+
+/** Verifies the full record checksum of stored bytes whose header is already decoded (no copy). */
+function storedRecordIntact(key: string, stored: Uint8Array, header: RecordHeader): boolean {
+  const value = viewOf(stored).subarray(header.valueOffset);
+  const fields = {
+    key,
+    value,
+    contentType: header.contentType,
+    version: header.version,
+    tombstone: header.tombstone,
+  };
+  return checksumOf(fields) === header.checksum;
+}
+
+function digestOf(partition: number, digests: Buffer, records: number, bytes: number): StoreDigest {
+  const buckets: string[] = new Array(BUCKETS);
+  for (let b = 0; b < BUCKETS; b++)
+    buckets[b] = digests.toString('hex', b * DIGEST_BYTES, (b + 1) * DIGEST_BYTES);
+  return { partition, root: rootOf(digests), buckets, records, bytes };
+}
+
+/**
+ * Aggregate changes of one transaction, read once and written once per touched bucket and partition.
+ * A bucket marked for rebuild (a record with a damaged header was replaced or removed, so its old
+ * contribution is unknown) is recounted from its records at write time instead, and the totals of its
+ * partition are then summed from the partition's buckets.
+ */
+class AggregateUpdates {
+  private readonly bucketUpdates = new Map<
+    string,
+    { partition: number; bucket: number; key: Buffer; aggregate: BucketAggregate }
+  >();
+  private readonly totalUpdates = new Map<number, PartitionTotals>();
+  private readonly rebuilds = new Set<string>();
+
+  constructor(
+    private readonly records: BinaryDb,
+    private readonly buckets: BinaryDb,
+    private readonly totals: BinaryDb,
+  ) {}
+
+  add(partition: number, bucket: number, digest: Buffer, bytes: number): void {
+    this.apply(partition, bucket, digest, bytes, 1);
+  }
+
+  remove(partition: number, bucket: number, digest: Buffer, bytes: number): void {
+    this.apply(partition, bucket, digest, bytes, -1);
+  }
+
+  rebuild(partition: number, bucket: number): void {
+    this.entry(partition, bucket);
+    this.rebuilds.add(`${partition}:${bucket}`);
+  }
+
+  write(): void {
+    const recount = new Set<number>();
+    for (const [id, update] of this.bucketUpdates) {
+      let aggregate = update.aggregate;
+      if (this.rebuilds.has(id)) {
+        aggregate = this.count(update.partition, update.bucket);
+        recount.add(update.partition);
+      }
+      if (aggregate.records === 0) this.buckets.remove(update.key);
+      else this.buckets.put(update.key, encodeBucket(aggregate));
+    }
+    for (const partition of recount) this.totalUpdates.set(partition, this.sumBuckets(partition));
+    for (const [partition, totals] of this.totalUpdates) {
+      const key = partitionKey(partition);
+      if (totals.records === 0) this.totals.remove(key);
+      else this.totals.put(key, encodeTotals(totals));
+    }
+  }
+
+  private entry(partition: number, bucket: number) {
+    const id = `${partition}:${bucket}`;
+    let update = this.bucketUpdates.get(id);
+    if (update === undefined) {
+      const key = bucketKey(partition, bucket);
+      update = { partition, bucket, key, aggregate: decodeBucket(this.buckets.getBinaryFast(key)) };
+      this.bucketUpdates.set(id, update);
+    }
+    return update;
+  }
+
+  private apply(partition: number, bucket: number, digest: Buffer, bytes: number, sign: 1 | -1): void {
+    const aggregate = this.entry(partition, bucket).aggregate;
+    let totals = this.totalUpdates.get(partition);
+    if (totals === undefined) {
+      totals = decodeTotals(this.totals.getBinaryFast(partitionKey(partition)));
+      this.totalUpdates.set(partition, totals);
+    }
+    xorInto(aggregate.digest, digest);
+    aggregate.records += sign;
+    aggregate.bytes += sign * bytes;
+    totals.records += sign;
+    totals.bytes += sign * bytes;
+  }
+
+  /** A bucket's aggregate from its records' headers (records whose header is damaged count for nothing). */
+  private count(partition: number, bucket: number): BucketAggregate {
+    const aggregate = emptyBucket();
+    const range = { start: bucketKey(partition, bucket), end: bucketEnd(partition, bucket) };
+    for (const key of [...this.records.getKeys(range)]) {
+      const stored = this.records.getBinaryFast(key);
+      const header = stored === undefined ? undefined : decodeHeader(stored);
+      if (header === undefined) continue;
+      xorInto(aggregate.digest, header.digest);
+      aggregate.records += 1;
+      aggregate.bytes += header.bytes;
+    }
+    return aggregate;
+  }
+
+  private sumBuckets(partition: number): PartitionTotals {
+    const totals = { records: 0, bytes: 0 };
+    for (const { value } of this.buckets.getRange({
+      start: partitionKey(partition),
+      end: partitionEnd(partition),
+    })) {
+      const aggregate = decodeBucket(value);
+      totals.records += aggregate.records;
+      totals.bytes += aggregate.bytes;
+    }
+    return totals;
+  }
+}
