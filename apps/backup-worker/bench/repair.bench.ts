@@ -1,7 +1,8 @@
 // Benchmark of the backup-worker's repair path (not a test): fills the partitions of a 3-node cluster with
 // BENCH_REPAIR_BYTES (default 1 GiB) of records, wipes one replica, and times its rebuild through
-// repair-partition jobs run by a real backup-worker process. Also measures client latency (quorum reads and
-// writes straight to the data nodes, at a fixed rate) without a rebuild (baseline) and during it.
+// repair-partition jobs run by a real backup-worker process. Baselines measured in the same run: the same
+// rebuild as a bare stream from one node into the wiped one (no worker, no digests), and client latency
+// (quorum reads and writes straight to the data nodes, at a fixed rate) without any rebuild.
 // Writes <repo>/bench/results/repair-<timestamp>.json and prints a summary.
 //
 //   npm run bench:repair -w @redoubt/backup-worker
@@ -120,9 +121,33 @@ try {
     `  p50 ${baseline.p50Ms.toFixed(2)} ms, p99 ${baseline.p99Ms.toFixed(2)} ms, ${baseline.errors} errors`,
   );
 
+  // ---- raw copy: the same rebuild as a bare stream d1 -> d3 (no worker, no digests), same load ----
+  // The baseline for the rebuild rate: what the data nodes and this machine can do at that moment.
+  console.log('raw copy baseline: wipe d3, stream every partition from d1 into it (4 at a time) ...');
+  const wipe = async () => {
+    for (let p = 0; p < params.partitions; p++) await cluster.node('d3').client.dropPartition(p);
+  };
+  await wipe();
+  const rawLoad = runLoad(allKeys, Infinity);
+  const rawStarted = performance.now();
+  await inLanes(params.partitions, params.repairConcurrency, async (p) => {
+    await cluster.node('d3').client.streamIn(p, cluster.node('d1').client.streamOut(p));
+  });
+  const rawSeconds = (performance.now() - rawStarted) / 1000;
+  rawLoad.stop();
+  const rawDuring = await rawLoad.result;
+  const rawBytes = (await totals('d3')).bytes;
+  const raw = {
+    bytes: rawBytes,
+    seconds: rawSeconds,
+    MBps: rawBytes / MB / rawSeconds,
+    clientLatency: rawDuring,
+  };
+  console.log(`  ${raw.MBps.toFixed(1)} MB/s; client p99 ${rawDuring.p99Ms.toFixed(2)} ms`);
+
   // ---- rebuild: wipe d3, enqueue a repair per partition, same load meanwhile ----
   console.log('wipe d3, then rebuild it through repair-partition jobs ...');
-  for (let p = 0; p < params.partitions; p++) await cluster.node('d3').client.dropPartition(p);
+  await wipe();
   const queue = producer.queue(QUEUES.repairPartition);
   const rebuildStarted = performance.now();
   for (let p = 0; p < params.partitions; p++) {
@@ -178,8 +203,10 @@ try {
     },
     parameters: { ...params, records, nodes: 3, replicas: 3, bandwidthLimit: 'none' },
     fill: { bytesPerNode: stored.bytes, recordsPerNode: stored.records, seconds: fillSeconds },
+    rawCopyBaseline: raw,
     rebuild: {
       ...rebuild,
+      ratioToRawCopy: rebuild.MBps / raw.MBps,
       targetMBps,
       ratioToTarget: rebuild.MBps / targetMBps,
       cassandraDefaultCapMBps: cassandraDefaultMBps,
@@ -198,12 +225,12 @@ try {
   const file = join(dir, `repair-${runAt.toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
   console.log(
-    `\n| rebuild | MB/s | records/s | vs 50 MB/s target | vs Cassandra 24 MiB/s | client p99 baseline | p99 during | ratio |`,
+    `\n| rebuild | MB/s | records/s | vs raw copy | vs 50 MB/s target | vs Cassandra 24 MiB/s | client p99 baseline | p99 during | ratio |`,
   );
-  console.log(`| --- | --- | --- | --- | --- | --- | --- | --- |`);
+  console.log(`| --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
   console.log(
     `| ${(rebuild.bytes / MiB).toFixed(0)} MiB | ${rebuild.MBps.toFixed(1)} | ${rebuild.recordsPerSecond.toFixed(0)} | ` +
-      `${result.rebuild.ratioToTarget.toFixed(2)}x | ${result.rebuild.ratioToCassandraDefaultCap.toFixed(2)}x | ` +
+      `${result.rebuild.ratioToRawCopy.toFixed(2)}x | ${result.rebuild.ratioToTarget.toFixed(2)}x | ${result.rebuild.ratioToCassandraDefaultCap.toFixed(2)}x | ` +
       `${baseline.p99Ms.toFixed(2)} ms | ${during.p99Ms.toFixed(2)} ms | ${result.clientLatency.p99RatioToBaseline.toFixed(2)}x |`,
   );
   console.log(`\nwritten ${file}`);

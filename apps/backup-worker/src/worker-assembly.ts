@@ -1,6 +1,7 @@
 import type { Express } from 'express';
 import { clusterViewOfMap, TransferThrottle, type ClusterView } from '@redoubt/anti-entropy';
 import { ClusterMap, type DataNodeAddress, type DataNodeApi } from '@redoubt/cluster-client';
+import { followPlacement } from '@redoubt/membership';
 import {
   checkRedisDurability,
   createRedisConnection,
@@ -65,6 +66,14 @@ export function assembleWorker(
     clusterToken: config.CLUSTER_TOKEN,
     client: { timeoutMs: config.REPLICA_TIMEOUT_MS },
     ...(options.createClient ? { createClient: options.createClient } : {}),
+  });
+  // Follow the epochs the monitor publishes (epoch 1 from the configuration until then).
+  const follower = followPlacement([map], {
+    redisUrl: config.REDIS_URL,
+    prefix: config.QUEUE_PREFIX,
+    fallback: () => matrix,
+    configuredNodes: config.DATA_NODES,
+    logger,
   });
   const cluster = clusterViewOfMap(map);
   const throttle = new TransferThrottle(config.BANDWIDTH_LIMIT_MB_S * 1_000_000);
@@ -265,6 +274,7 @@ export function assembleWorker(
       await scheduling;
       await producer.close();
       admin.disconnect();
+      await follower.close();
       await map.close();
     },
   };

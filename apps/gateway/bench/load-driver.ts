@@ -20,6 +20,8 @@ export interface CellResult {
   firstError?: string;
   /** CPU microseconds per successful request, per process group (and the load driver itself). */
   cpuMicrosPerRequest?: Record<string, number>;
+  /** redoubt only: record ops per internal batch request to the data nodes. */
+  opsPerBatch?: number;
 }
 
 /**

@@ -44,19 +44,45 @@ const keys = Array.from(
 );
 const value = randomBytes(VALUE_BYTES);
 
+/** Record ops and batch requests a data node has served so far (from its /metrics). */
+async function dataNodeBatches(url: string): Promise<{ ops: number; batches: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let ops = 0;
+  let batches = 0;
+  for (const line of text.split('\n')) {
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (line.startsWith('redoubt_data_ops_total{')) ops += value;
+    else if (line.startsWith('redoubt_data_requests_total{') && line.includes('batch')) batches += value;
+  }
+  return { ops, batches };
+}
+
 async function measure(
   target: string,
   origin: string | readonly string[],
   requests: Record<Op, (w: number, i: number) => LoadRequest>,
   processes: () => ProcessGroups,
+  /** Data node URLs: report how many record ops each internal batch request carried. */
+  dataNodeUrls: readonly string[] = [],
 ): Promise<Record<Op, CellResult[]>> {
   const cells: Record<Op, CellResult[]> = { put: [], get: [] };
   for (const op of ['put', 'get'] as const) {
     await runClosedLoop(origin, 16, WARMUP_MS, requests[op]); // JIT, connections, caches
     for (const concurrency of CONCURRENCY) {
+      const batchesBefore = await Promise.all(dataNodeUrls.map(dataNodeBatches));
       const before = cpuSnapshot(processes());
       const cell = await runClosedLoop(origin, concurrency, DURATION_MS, requests[op]);
       cell.cpuMicrosPerRequest = cpuPerRequest(before, cpuSnapshot(processes()), cell.requests);
+      if (dataNodeUrls.length > 0) {
+        const after = await Promise.all(dataNodeUrls.map(dataNodeBatches));
+        let ops = 0;
+        let batches = 0;
+        after.forEach((a, i) => {
+          ops += a.ops - batchesBefore[i]!.ops;
+          batches += a.batches - batchesBefore[i]!.batches;
+        });
+        cell.opsPerBatch = batches > 0 ? round(ops / batches, 1) : NaN;
+      }
       cells[op].push(cell);
       console.log(
         `${target.padEnd(8)} ${op.toUpperCase().padEnd(4)} c=${String(concurrency).padEnd(3)} ` +
@@ -64,7 +90,7 @@ async function measure(
           `p99 ${cell.p99Ms.toFixed(2).padStart(7)} ms  errors ${cell.errors}${cell.firstError ? ` (${cell.firstError})` : ''}  ` +
           `cpu us/req ${Object.entries(cell.cpuMicrosPerRequest)
             .map(([k, v]) => `${k} ${v}`)
-            .join(', ')}`,
+            .join(', ')}${cell.opsPerBatch !== undefined ? `  ops/batch ${cell.opsPerBatch}` : ''}`,
       );
     }
   }
@@ -165,6 +191,7 @@ async function benchRedoubt(dir: string, profileDir: string | undefined): Promis
     }));
     if (failed > 0) console.warn(`redoubt: ${failed} of ${KEYSPACE} preloading PUTs failed`);
     const dataNodes = processes.slice(0, 3);
+    const dataNodeUrls = nodes.map((n) => n.slice(n.indexOf('=') + 1));
     const requests = {
       put: (w: number, i: number): LoadRequest => ({
         method: 'PUT',
@@ -188,7 +215,7 @@ async function benchRedoubt(dir: string, profileDir: string | undefined): Promis
     results.push({
       target: 'redoubt',
       description: 'one gateway + 3 data nodes, N=3 W=2 R=2 (quorum), durable (fsync, group commit) writes',
-      cells: await measure('redoubt', origins[0]!, requests, groups(1)),
+      cells: await measure('redoubt', origins[0]!, requests, groups(1), dataNodeUrls),
       loadAverage: { before: round(oneBefore), after: round(loadavg()[0]!) },
     });
     if (TARGETS.has('redoubt-2gw')) {
@@ -196,7 +223,7 @@ async function benchRedoubt(dir: string, profileDir: string | undefined): Promis
       results.push({
         target: 'redoubt-2gw',
         description: 'the same with two gateways, the client spreading its connections over both',
-        cells: await measure('redoubt-2gw', origins, requests, groups(2)),
+        cells: await measure('redoubt-2gw', origins, requests, groups(2), dataNodeUrls),
         loadAverage: { before: round(twoBefore), after: round(loadavg()[0]!) },
       });
     }

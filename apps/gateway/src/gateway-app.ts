@@ -1,20 +1,14 @@
-import { randomUUID } from 'node:crypto';
-import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Express } from 'express';
 import type { BreakerRegistry } from '@redoubt/circuit-breakers';
-import {
-  createServiceApp,
-  finishServiceApp,
-  methodNotAllowed,
-  requireAdminKey,
-  requireApiKey,
-} from '@redoubt/http-kit';
+import { createServiceApp, finishServiceApp, methodNotAllowed, requireAdminKey } from '@redoubt/http-kit';
 import type { HandoffBuffer, QuorumCoordinator, QuorumPolicy } from '@redoubt/quorum';
 import type { HybridClock } from '@redoubt/records';
 import type { Logger, Registry } from '@redoubt/telemetry';
 import type { GatewayMetrics } from './gateway-metrics.js';
-import { kvHandler } from './kv-handler.js';
+import { createKvHandler } from './kv-handler.js';
 import { openApiDocument } from './openapi-document.js';
-import { API_SECURITY_HEADERS, setHeaders } from './security-headers.js';
+import { API_SECURITY_HEADERS } from './security-headers.js';
 import type { PlacementProvider } from './placement-provider.js';
 import type { ReplicaRouter } from './replica-router.js';
 
@@ -54,61 +48,11 @@ export function readiness(parts: Pick<GatewayParts, 'placement' | 'breakers' | '
 }
 
 /**
- * The gateway's express app. The public path comes first and lean: `/v1/kv` is the first layer of a small
- * app, its security headers are precomputed and written with the response in one writeHead, and nothing
- * else runs before it. Everything else (health, readiness, metrics, the OpenAPI document, admin status,
- * 404s) is the standard http-kit service app mounted behind it.
+ * The gateway's express app: health, readiness, metrics, the OpenAPI document, admin status, and the JSON
+ * 404/405/error answers, on the standard http-kit service app. `/v1/kv` is not here: the public path is
+ * answered in front of express (kv-handler.ts, gateway-server.ts).
  */
 export function createGatewayApp(parts: GatewayParts): Express {
-  const security = API_SECURITY_HEADERS;
-  const app = express();
-  app.disable('x-powered-by');
-  app.disable('etag');
-  app.set('query parser', 'simple');
-  app.use(
-    '/v1/kv',
-    requestIdentity(),
-    parts.metrics.middleware(parts.logger, parts.slowRequestMs),
-    requireApiKey(parts.apiKeys),
-    kvHandler({
-      router: parts.router,
-      coordinator: parts.coordinator,
-      clock: parts.clock,
-      policy: parts.policy,
-      maxValueBytes: parts.maxValueBytes,
-      metrics: parts.metrics,
-      responseHeaders: security,
-    }),
-  );
-  // errors of the public path are answered by the service app's error handler, with the same headers
-  const withHeaders: ErrorRequestHandler = (error, req, res, next) => {
-    req.id ||= randomUUID();
-    if (!res.headersSent) {
-      setHeaders(res, security);
-      res.setHeader('x-request-id', req.id);
-    }
-    next(error);
-  };
-  app.use('/v1/kv', withHeaders);
-  app.use(createServiceRoutes(parts));
-  return finishServiceApp(app, parts.logger);
-}
-
-/**
- * Request id: the caller's `x-request-id` when well-formed (echoed in the response). Otherwise one is made
- * only when something is logged or an error is answered: a request that succeeds quietly never needs one.
- */
-function requestIdentity(): RequestHandler {
-  const valid = /^[\w-]{1,128}$/;
-  return (req, _res, next) => {
-    const incoming = req.headers['x-request-id'];
-    req.id = typeof incoming === 'string' && valid.test(incoming) ? incoming : '';
-    next();
-  };
-}
-
-/** Everything but /v1/kv: the http-kit service app with the gateway's own routes. */
-function createServiceRoutes(parts: GatewayParts): Express {
   const app = createServiceApp({
     service: 'gateway',
     logger: parts.logger,
@@ -146,4 +90,20 @@ function createServiceRoutes(parts: GatewayParts): Express {
   });
   app.all('/admin/status', methodNotAllowed(['GET', 'HEAD']));
   return finishServiceApp(app, parts.logger);
+}
+
+/** The public path's handler, built from the same parts. */
+export function createPublicPath(parts: GatewayParts): (req: IncomingMessage, res: ServerResponse) => void {
+  return createKvHandler({
+    apiKeys: parts.apiKeys,
+    router: parts.router,
+    coordinator: parts.coordinator,
+    clock: parts.clock,
+    policy: parts.policy,
+    maxValueBytes: parts.maxValueBytes,
+    metrics: parts.metrics,
+    logger: parts.logger,
+    slowRequestMs: parts.slowRequestMs,
+    responseHeaders: API_SECURITY_HEADERS,
+  });
 }

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Express } from 'express';
 import type { Redis } from 'ioredis';
 import { BreakerRegistry } from '@redoubt/circuit-breakers';
@@ -14,13 +15,16 @@ import {
 import { HybridClock } from '@redoubt/records';
 import { createMetricsRegistry, type Logger } from '@redoubt/telemetry';
 import type { GatewayConfig } from './gateway-config.js';
-import { createGatewayApp, type GatewayParts } from './gateway-app.js';
+import { createGatewayApp, createPublicPath, type GatewayParts } from './gateway-app.js';
 import { GatewayMetrics } from './gateway-metrics.js';
 import { PlacementHolder, placementFromConfig } from './placement-provider.js';
 import { ReplicaRouter } from './replica-router.js';
 
 export interface AssembledGateway {
+  /** Everything but the public path (health, readiness, metrics, OpenAPI, admin). */
   app: Express;
+  /** `/v1/kv`: served in front of `app` (servePublicPathFirst). */
+  publicPath: (req: IncomingMessage, res: ServerResponse) => void;
   parts: GatewayParts;
   close(): Promise<void>;
 }
@@ -129,6 +133,7 @@ export function assembleGateway(
 
   return {
     app: createGatewayApp(parts),
+    publicPath: createPublicPath(parts),
     parts,
     async close() {
       await handoff.close(2_000);

@@ -84,37 +84,43 @@ export class GatewayMetrics {
   }
 
   /**
-   * RED metrics for every request, and a warning for slow ones (the only per-request logging besides
-   * errors). Label children are cached so a request costs one map lookup and one observe.
+   * Records one answered request (RED) and logs it when slow (the only per-request logging besides
+   * errors). Label children are cached, so a request costs one map lookup and one observe.
    */
+  observe(
+    route: string,
+    rawMethod: string,
+    status: number,
+    startedAt: number,
+    requestId: string,
+    logger: Logger,
+    slowMs: number,
+  ): void {
+    const ms = performance.now() - startedAt;
+    const method = METHODS.has(rawMethod) ? rawMethod : 'OTHER';
+    const statusClass = STATUS_CLASSES[Math.floor(status / 100) - 1] ?? '5xx';
+    const id = `${route} ${method} ${statusClass}`;
+    let child = this.children.get(id);
+    if (!child) {
+      child = this.requests.labels(route, method, statusClass);
+      this.children.set(id, child);
+    }
+    child.observe(ms / 1000);
+    if (ms >= slowMs) {
+      logger.warn(
+        { requestId: requestId || randomUUID(), method, route, status, ms: Math.round(ms) },
+        'slow request',
+      );
+    }
+  }
+
+  /** The same for express routes, as middleware. */
   middleware(logger: Logger, slowMs: number): RequestHandler {
     return (req, res, next) => {
       const started = performance.now();
-      res.once('finish', () => {
-        const ms = performance.now() - started;
-        const method = METHODS.has(req.method) ? req.method : 'OTHER';
-        const route = routeOf(req.originalUrl);
-        const statusClass = STATUS_CLASSES[Math.floor(res.statusCode / 100) - 1] ?? '5xx';
-        const id = `${route} ${method} ${statusClass}`;
-        let child = this.children.get(id);
-        if (!child) {
-          child = this.requests.labels(route, method, statusClass);
-          this.children.set(id, child);
-        }
-        child.observe(ms / 1000);
-        if (ms >= slowMs) {
-          logger.warn(
-            {
-              requestId: (req.id ||= randomUUID()),
-              method,
-              route,
-              status: res.statusCode,
-              ms: Math.round(ms),
-            },
-            'slow request',
-          );
-        }
-      });
+      res.once('finish', () =>
+        this.observe(routeOf(req.originalUrl), req.method, res.statusCode, started, req.id, logger, slowMs),
+      );
       next();
     };
   }

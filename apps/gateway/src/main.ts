@@ -4,6 +4,7 @@ import { listen, onShutdown } from '@redoubt/http-kit';
 import { createLogger } from '@redoubt/telemetry';
 import { answerClientErrorsAsJson } from './client-error.js';
 import { gatewayConfigSchema } from './gateway-config.js';
+import { servePublicPathFirst } from './gateway-server.js';
 import { assembleGateway } from './gateway-assembly.js';
 
 const config = loadConfigOrExit(gatewayConfigSchema, 'gateway');
@@ -15,6 +16,7 @@ const gateway = assembleGateway(
     new DataNodeClient({ ...address, clusterToken, timeoutMs: config.REPLICA_TIMEOUT_MS }),
 );
 const { server, port } = await listen(gateway.app, config.GATEWAY_PORT, config.GATEWAY_HOST);
+servePublicPathFirst(server, gateway.app, gateway.publicPath);
 answerClientErrorsAsJson(server);
 logger.info(
   {

@@ -1,5 +1,3 @@
-import type { ServerResponse } from 'node:http';
-
 /**
  * The security headers of the public data path, precomputed as a flat [name, value, ...] list and written
  * with the response's single writeHead. They are OWASP's set for REST APIs rather than helmet's set for HTML
@@ -21,8 +19,3 @@ export const API_SECURITY_HEADERS: readonly string[] = Object.freeze([
   'x-frame-options',
   'DENY',
 ]);
-
-/** Sets a header list on a response (the error path, which answers through express). */
-export function setHeaders(res: ServerResponse, headers: readonly string[]): void {
-  for (let i = 0; i < headers.length; i += 2) res.setHeader(headers[i]!, headers[i + 1]!);
-}

@@ -26,7 +26,12 @@ const FORCE_AFTER_MS = 2_000;
 export async function runStack(argv: string[]): Promise<void> {
   const flags = parseStackFlags(argv);
   const config = loadConfigOrExit(stackConfigSchema, 'npm start');
-  const shape = { dataNodes: flags.dataNodes, gateways: flags.gateways, worker: flags.worker };
+  const shape = {
+    dataNodes: flags.dataNodes,
+    gateways: flags.gateways,
+    worker: flags.worker,
+    instances: { monitor: flags.monitors },
+  };
   const printer = createLogPrinter({
     raw: flags.rawLogs,
     colour: !!process.stdout.isTTY && !process.env.NO_COLOR,

@@ -52,16 +52,28 @@ describe('parseStackFlags', () => {
       dataNodes: 3,
       gateways: 2,
       worker: true,
+      monitors: 1,
       quiet: false,
       rawLogs: false,
     });
     expect(
-      parseStackFlags(['--fresh', '--data-nodes', '5', '--gateways', '1', '--no-worker', '--quiet']),
+      parseStackFlags([
+        '--fresh',
+        '--data-nodes',
+        '5',
+        '--gateways',
+        '1',
+        '--no-worker',
+        '--monitors',
+        '2',
+        '--quiet',
+      ]),
     ).toEqual({
       fresh: true,
       dataNodes: 5,
       gateways: 1,
       worker: false,
+      monitors: 2,
       quiet: true,
       rawLogs: false,
     });

@@ -5,6 +5,7 @@ export interface StackFlags {
   dataNodes: number;
   gateways: number;
   worker: boolean;
+  monitors: number;
   quiet: boolean;
   rawLogs: boolean;
 }
@@ -24,7 +25,7 @@ Environment (all optional; docs/local-stack.md):
   REDOUBT_ADMIN_KEY       admin / control key   } unless given (>= 16
   REDOUBT_CLUSTER_TOKEN   service-to-service    } characters)
   REDOUBT_BASE_PORT       lay every port out from here (0: any free ports)
-  REDOUBT_REDIS_PORT, REDOUBT_DATA_PORT, REDOUBT_GATEWAY_PORT, REDOUBT_WORKER_PORT,
+  REDOUBT_REDIS_PORT, REDOUBT_DATA_PORT, REDOUBT_GATEWAY_PORT, REDOUBT_WORKER_PORT, REDOUBT_MONITOR_PORT,
   REDOUBT_CONTROL_PORT    the port of one service (the first instance of it)
   REDOUBT_PARTITIONS      partition count, fixed for the data's life (default 4096)
   LOG_LEVEL               the services' log level (default info)`;
@@ -37,6 +38,7 @@ export function parseStackFlags(argv: string[]): StackFlags {
     .option('--data-nodes <n>', 'number of data nodes', count(1, 30), 3)
     .option('--gateways <n>', 'number of gateways', count(1, 10), 2)
     .option('--no-worker', 'do not start the backup-worker')
+    .option('--monitors <n>', 'number of monitors (0 = none; more than one elect a leader)', count(0, 3), 1)
     .option('--quiet', "keep the services' logs in their files only (<home>/logs/<name>.log)", false)
     .option('--raw-logs', "print the services' JSON log lines as they are", false)
     .addHelpText('after', environmentHelp)

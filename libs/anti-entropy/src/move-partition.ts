@@ -12,6 +12,8 @@ export interface MoveRequest {
   to: string;
   /** Replicas that stay; sources too, so a move completes when the old owner is gone. */
   keep: readonly string[];
+  /** The placement epoch that made the move; when given, `from` is dropped only under that epoch or newer. */
+  toEpoch?: number;
 }
 
 export interface MoveReport {
@@ -81,6 +83,16 @@ export async function movePartition(ctx: AntiEntropyContext, request: MoveReques
   if (!verdict.verified) throw notVerified(partition, to, from, verdict);
   await ctx.progress?.({ partition, step: 'verified' });
 
+  // Drop only under a placement at least as new as the move's: an older view would still route writes
+  // to `from` (retry later), and a newer epoch may have given the partition back to `from` (keep it).
+  if (request.toEpoch !== undefined && ctx.cluster.epoch < request.toEpoch) {
+    throw new RedoubtError(
+      'PLACEMENT_STALE_EPOCH',
+      `partition ${partition} is verified on ${to}, but this worker is on epoch ${ctx.cluster.epoch} < ${request.toEpoch}: not dropped from ${from} yet`,
+      { partition, epoch: ctx.cluster.epoch, toEpoch: request.toEpoch },
+    );
+  }
+  if (request.toEpoch !== undefined && ctx.cluster.replicasOf(partition).includes(from)) return report;
   await ctx.cluster.node(from).dropPartition(partition, streamOptions(ctx));
   report.dropped = true;
   return report;

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, open, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -213,11 +213,11 @@ describe('backup and restore with real data nodes', () => {
     ).complete;
     expect(chain.map((b) => b.kind)).toEqual(['full', 'incremental', 'incremental']);
 
-    await cluster.wipeAll();
+    await cluster.empty();
     expect((await restoreAll(targets, { at: cut })).ok).toBe(true);
     expect(await snapshot()).toEqual(atFirstIncremental);
 
-    await cluster.wipeAll();
+    await cluster.empty();
     expect((await restoreAll(targets)).ok).toBe(true);
     const latest = await snapshot();
     expect(latest.size).toBe(atFirstIncremental.size + 3 * 3);
@@ -242,13 +242,13 @@ describe('backup and restore with real data nodes', () => {
     expect(verify.problems.map((p) => p.file)).toEqual([damaged[0]!.file]);
     expect(verify.problems[0]).toMatchObject({ code: 'BACKUP_CORRUPT', partition: victim });
 
-    await cluster.wipeAll();
+    await cluster.empty();
     const fallback = await restoreAll(targets, { key: KEY });
     expect(fallback.ok).toBe(true);
     expect(fallback.partitions[victim]!.problems.map((p) => p.file)).toEqual([damaged[0]!.file]);
 
     await flipByte(damaged[1]!.file, 20);
-    await cluster.wipeAll();
+    await cluster.empty();
     const refused = await restoreAll(targets, { key: KEY });
     expect(refused.ok).toBe(false);
     expect(refused.failed).toBe(1);
@@ -263,10 +263,35 @@ describe('backup and restore with real data nodes', () => {
     expect((await cluster.map.replicasOf(0)[0]!.digest(0)).records).toBeGreaterThan(0);
   });
 
+  it('refuses a partition whose manifests were edited, naming the manifest, and restores the others', async () => {
+    const targets = await freshTargets('manifest');
+    await backupAll(targets, { kind: 'full' });
+    const victim = 6;
+    const edited: string[] = [];
+    for (const { target, tip } of (await restoreCandidates(targets, victim)).candidates) {
+      const file = join(partitionDir(target, victim), tip.id, 'manifest.json');
+      const manifest = JSON.parse(await readFile(file, 'utf8')) as { records: number };
+      manifest.records += 1; // claims one record more than its segments hold
+      await writeFile(file, JSON.stringify(manifest));
+      edited.push(file);
+    }
+    expect(edited).toHaveLength(2);
+    const verify = await verifyTargets(targets, { partitions: [victim] });
+    expect(verify.problems.map((p) => [p.code, p.file]).sort()).toEqual(
+      edited.map((f) => ['BACKUP_MANIFEST_INVALID', f]).sort(),
+    );
+    const summary = await restoreAll(targets);
+    expect(summary.failed).toBe(1);
+    const refused = summary.partitions[victim]!;
+    expect(refused.error?.code).toBe('BACKUP_MANIFEST_INVALID');
+    expect(edited.some((f) => refused.error!.message.includes(f))).toBe(true);
+    expect(summary.restored).toBe(P - 1);
+  });
+
   it('refuses a wrong or missing key before touching the cluster, naming the manifest', async () => {
     const targets = await freshTargets('keys');
     await backupAll(targets, { key: KEY, kind: 'full' });
-    await cluster.wipe('d2');
+    await cluster.empty(['d2']);
     const before = await snapshot();
     for (const key of [Buffer.alloc(32, 0x43), undefined]) {
       const summary = await restoreAll(targets, { key, partitions: [0, 1] });

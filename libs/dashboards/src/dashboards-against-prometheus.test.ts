@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChaosMetrics, GatewayClient } from '@redoubt/chaos';
-import { appEntry, freePort, ServiceProcess, startLocalStack, type LocalStack } from '@redoubt/local-stack';
+import { startLocalStack, type LocalStack } from '@redoubt/local-stack';
 import { loadDashboards } from './dashboard-files.js';
 import { concreteQuery, metricNames, panelQueries } from './panel-queries.js';
 import { startPrometheus, type PrometheusServer } from './prometheus-server.js';
@@ -15,33 +15,10 @@ let home: string;
 let stack: LocalStack;
 let prometheus: PrometheusServer;
 let chaosExporter: { port: number; close: () => Promise<void> };
-let monitor: ServiceProcess | undefined;
 let monitorUrl: string | undefined;
 const exported = new Set<string>();
 
 const hostPort = (url: string) => new URL(url).host;
-
-/** Until the stack definition runs a monitor itself, one more service against the stack (its clusterEnv). */
-async function startMonitor(): Promise<string> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  monitor = new ServiceProcess({
-    name: 'monitor',
-    app: 'monitor',
-    env: {
-      ...stack.clusterEnv,
-      MONITOR_ID: 'm1',
-      MONITOR_PORT: String(port),
-      MONITOR_URL: url,
-      ORCHESTRATOR: 'none',
-    },
-    readyUrl: `${url}/readyz`,
-    readyTimeoutMs: 60_000,
-    log: join(home, 'monitor.log'),
-  });
-  await monitor.start();
-  return url;
-}
 
 async function metricValue(url: string, name: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
@@ -54,10 +31,16 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'dashboards-'));
-  stack = await startLocalStack({ home, dataNodes: 3, gateways: 2, partitions: 32, logLevel: 'warn' });
+  stack = await startLocalStack({
+    home,
+    dataNodes: 3,
+    gateways: 2,
+    instances: { monitor: 1 },
+    partitions: 32,
+    logLevel: 'warn',
+  });
 
-  const monitors = stack.instances.filter((i) => i.role === 'monitor');
-  monitorUrl = monitors[0]?.url ?? (existsSync(appEntry('monitor')) ? await startMonitor() : undefined);
+  monitorUrl = stack.instances.find((i) => i.role === 'monitor')?.url;
 
   // The chaos app's series, as a run records them.
   const chaos = new ChaosMetrics();
@@ -70,7 +53,6 @@ beforeAll(async () => {
   for (const instance of stack.instances)
     if (instance.url.startsWith('http'))
       byRole.set(instance.role, [...(byRole.get(instance.role) ?? []), hostPort(instance.url)]);
-  if (monitorUrl && monitors.length === 0) byRole.set('monitor', [hostPort(monitorUrl)]);
   prometheus = await startPrometheus({
     dir: join(home, 'prometheus'),
     intervalSeconds: 1,
@@ -109,7 +91,6 @@ beforeAll(async () => {
 
   // What the services export, HELP lines included (a labelled counter with no sample yet still has one).
   const scraped = stack.instances.filter((i) => i.url.startsWith('http')).map((i) => i.url);
-  if (monitorUrl && !scraped.includes(monitorUrl)) scraped.push(monitorUrl);
   for (const instance of scraped.concat(`http://127.0.0.1:${chaosExporter.port}`)) {
     const text = await (await fetch(`${instance}/metrics`)).text();
     for (const match of text.matchAll(/^# HELP (\S+)/gm)) exported.add(match[1]!);
@@ -127,7 +108,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await prometheus?.stop();
   await chaosExporter?.close();
-  await monitor?.stop();
   await stack?.stop();
   rmSync(home, { recursive: true, force: true });
 }, 60_000);

@@ -94,11 +94,44 @@ const backupWorker: ComponentDefinition = {
   }),
 };
 
+const monitor: ComponentDefinition = {
+  role: 'monitor',
+  // Last to start, first to stop: it watches (and restarts) everything below it.
+  tier: 3,
+  // Off unless asked for (`npm start` asks for one): tests that kill processes on purpose do not want an
+  // operator bringing them back.
+  count: (shape) => shape.instances?.monitor ?? 0,
+  maxInstances: 3,
+  name: (i) => (i === 1 ? 'monitor' : `monitor-${i}`),
+  id: (i) => `m${i}`,
+  run: { app: 'monitor' },
+  optional: true,
+  defaultPort: 7070,
+  portOffset: 6,
+  portVariable: 'REDOUBT_MONITOR_PORT',
+  scheme: 'http',
+  readiness: 'http',
+  env: (instance, context) => {
+    const monitors = context.byRole('monitor');
+    const watched = [...context.byRole('gateway'), ...context.byRole('backup-worker'), ...monitors];
+    return {
+      ...context.clusterEnv(),
+      MONITOR_ID: instance.id,
+      MONITOR_HOST: loopback,
+      MONITOR_PORT: String(instance.port),
+      ORCHESTRATOR: context.controlUrl ? 'local' : 'none',
+      ...(context.controlUrl ? { SUPERVISOR_URL: context.controlUrl } : {}),
+      SERVICES: watched.map((i) => `${i.id}=${i.url}`).join(','),
+      ORCHESTRATOR_NAMES: monitors.map((i) => `${i.id}=${i.name}`).join(','),
+    };
+  },
+};
+
 /**
  * redoubt on one machine. Tiers: Redis, then the data nodes, then everything that talks to them. The
- * monitor joins as one more entry (tier 3, `optional: true` until apps/monitor exists).
+ * monitor comes last (tier 3).
  */
 export const REDOUBT_STACK: StackDefinition = {
-  components: [redis, data, gateway, backupWorker],
+  components: [redis, data, gateway, backupWorker, monitor],
   stateRoots: ['redis', 'data', 'logs'],
 };

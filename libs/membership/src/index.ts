@@ -28,3 +28,4 @@ export {
   type HealthState,
 } from './node-registry.js';
 export { EventLog, type RecoveryEvent, type RecoveryAction, type EpochChange } from './event-log.js';
+export { followPlacement, type PlacementFollower, type PlacementTarget } from './placement-follower.js';

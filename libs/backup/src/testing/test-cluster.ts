@@ -159,6 +159,18 @@ export class TestCluster {
     await node.process.start();
   }
 
+  /**
+   * Empties nodes through their API (every partition dropped) without restarting them: an empty cluster
+   * for tests that need one but are not about losing disks (much faster than `wipe`).
+   */
+  async empty(ids: readonly string[] = this.nodes.map((n) => n.id)): Promise<void> {
+    await Promise.all(
+      ids.flatMap((id) =>
+        Array.from({ length: this.partitions }, (_, p) => this.client(id).dropPartition(p)),
+      ),
+    );
+  }
+
   async wipeAll(): Promise<void> {
     await Promise.all(this.nodes.map((n) => this.wipe(n.id)));
   }

@@ -16,6 +16,8 @@ import { TestCluster } from '@redoubt/backup/testing';
 import { startRedisServer, type RedisServerHandle } from '@redoubt/local-stack';
 import { createRedisConnection, QUEUES } from '@redoubt/queues';
 import { Queue } from 'bullmq';
+import { PlacementStore } from '@redoubt/membership';
+import { build, replicasOf } from '@redoubt/placement';
 
 const bin = fileURLToPath(new URL('../../../bin/redoubt.mjs', import.meta.url));
 const P = 8;
@@ -235,6 +237,33 @@ describe('redoubt backup / restore', { timeout: 180_000 }, () => {
         },
       ],
     });
+  });
+
+  it('restores into the placement the monitor published, not the one DATA_NODES would give', async () => {
+    // Epoch 2 keeps one replica per partition (say the monitor re-placed after losing a node).
+    const prefix = 'clitest-placement';
+    const matrix = build(
+      cluster.nodes.map((n) => ({ id: n.id, zone: n.id, weight: 1 })),
+      { partitions: P, replicas: 1, epoch: 2 },
+    );
+    const redisClient = createRedisConnection(redis.url, 'worker');
+    try {
+      await new PlacementStore(redisClient, prefix).publish(matrix, {
+        nodes: cluster.nodes.map((n) => ({ id: n.id, url: n.url })),
+      });
+    } finally {
+      redisClient.disconnect();
+    }
+    await cluster.empty();
+    const run = await redoubt(['restore', '--local', '--partition', '2', '--json'], { QUEUE_PREFIX: prefix });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json()).toMatchObject({ ok: true, placement: 'published epoch 2', restored: 1 });
+    const [owner] = replicasOf(matrix, 2);
+    for (const node of cluster.nodes) {
+      const records = (await cluster.client(node.id).digest(2)).records;
+      if (node.id === owner) expect(records).toBeGreaterThan(0);
+      else expect(records).toBe(0);
+    }
   });
 
   it('fails with a message and a non-zero exit on a bad target path, a relative one, or no worker', async () => {

@@ -16,7 +16,8 @@ export async function backupDrill(
   const { map, placement } = await clusterMapOf(context);
   try {
     out.line(
-      `drill: ${options.partition ? `partitions ${options.partition}` : `${options.sample} sampled partition(s)`}`,
+      `drill: ${options.partition ? `partitions ${options.partition}` : `${options.sample} sampled partition(s)`}, ` +
+        `compared with the replicas of placement ${placement}`,
     );
     const result = await runRestoreDrill({
       targets: context.settings.targets,

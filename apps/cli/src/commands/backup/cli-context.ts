@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadBackupSettings, type BackupSettings } from '@redoubt/backup';
 import { ClusterMap } from '@redoubt/cluster-client';
@@ -11,7 +12,8 @@ import { createRedisConnection } from '@redoubt/queues';
  * Where the CLI finds the cluster: the environment first (the same variables as the services, see
  * docs/service-contracts.md), then the stack file of a local stack (`<REDOUBT_HOME>/stack.json`, default
  * `<repo>/.redoubt`). Backup targets: BACKUP_TARGETS, else `<REDOUBT_HOME>/backups/t1..t3` (the local
- * stack's default, the same the backup-worker is given there).
+ * stack's default, the same the backup-worker is given there). Encryption key: BACKUP_ENCRYPTION_KEY, else
+ * the file `<REDOUBT_HOME>/backup.key` when it exists (a key a local stack keeps across runs).
  */
 export interface CliContext {
   home: string;
@@ -83,7 +85,11 @@ export function resolveContext(env: NodeJS.ProcessEnv = process.env): CliContext
       ? parseIdList(env.DATA_NODE_ZONES, 'DATA_NODE_ZONES').map(({ id, value }) => [id, value])
       : [],
   );
-  const settings = loadBackupSettings(env, { BACKUP_TARGETS: defaultBackupTargets(home) });
+  const keyFile = join(home, 'backup.key');
+  const settings = loadBackupSettings(env, {
+    BACKUP_TARGETS: defaultBackupTargets(home),
+    ...(existsSync(keyFile) ? { BACKUP_ENCRYPTION_KEY: readFileSync(keyFile, 'utf8').trim() } : {}),
+  });
   return {
     home,
     source: [...used].join('+') || 'defaults',
@@ -134,9 +140,11 @@ async function readPublishedPlacement(
   redisUrl: string,
   prefix: string,
 ): Promise<PublishedPlacement | undefined> {
-  const redis = createRedisConnection(redisUrl, 'request-path', {
+  // The command waits for the connection (offline queue) but no longer than the timeouts; one attempt only.
+  const redis = createRedisConnection(redisUrl, 'worker', {
     connectTimeout: 2_000,
     commandTimeout: 2_000,
+    maxRetriesPerRequest: 1,
     retryStrategy: () => null,
   });
   redis.on('error', () => undefined);

@@ -45,6 +45,8 @@ export interface RestoredPartition {
 export interface RestoreReport {
   ok: boolean;
   mode: 'queue' | 'local';
+  /** The placement restored into (--local); in queue mode the worker's current one, so null here. */
+  placement: string | null;
   at: string | null;
   total: number;
   restored: number;
@@ -84,6 +86,7 @@ export async function restore(options: RestoreOptions, out: Output): Promise<Res
   const report: RestoreReport = {
     ok: false,
     mode: options.local ? 'local' : 'queue',
+    placement: null,
     at: at ?? null,
     total: partitions.length,
     restored: 0,
@@ -103,7 +106,7 @@ export async function restore(options: RestoreOptions, out: Output): Promise<Res
     report.records += entry.records;
     report.rawBytes += rawBytes;
   };
-  if (options.local) await restoreLocally(context, partitions, at, options, out, add);
+  if (options.local) report.placement = await restoreLocally(context, partitions, at, options, out, add);
   else await restoreInWorker(context, partitions, at, options, out, add);
   report.partitions.sort((a, b) => a.partition - b.partition);
   report.ok = report.restored === report.total;
@@ -131,7 +134,7 @@ async function restoreLocally(
   options: RestoreOptions,
   out: Output,
   add: (entry: RestoredPartition, rawBytes: number) => void,
-): Promise<void> {
+): Promise<string> {
   const { settings } = context;
   const { map, placement } = await clusterMapOf(context);
   out.line(`restoring into the replicas of placement ${placement}`);
@@ -157,6 +160,7 @@ async function restoreLocally(
     } finally {
       progress.stop();
     }
+    return placement;
   } finally {
     await map.close();
   }
