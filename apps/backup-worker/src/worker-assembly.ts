@@ -2,6 +2,7 @@ import type { Express } from 'express';
 import { clusterViewOfMap, TransferThrottle, type ClusterView } from '@redoubt/anti-entropy';
 import { ClusterMap, type DataNodeAddress, type DataNodeApi } from '@redoubt/cluster-client';
 import { followPlacement } from '@redoubt/membership';
+import { wireBackups } from './backup-wiring.js';
 import {
   checkRedisDurability,
   createRedisConnection,
@@ -92,9 +93,22 @@ export function assembleWorker(
     attempts: config.JOB_ATTEMPTS,
     backoff: { type: 'exponential', delay: config.JOB_BACKOFF_MS, jitter: 0.5 },
   });
-  const queues = [QUEUES.replicate, QUEUES.repairPartition, QUEUES.rebalanceMove, QUEUES.scrub].map((name) =>
-    producer.queue(name),
-  );
+  const backups = wireBackups({
+    env: process.env,
+    registry,
+    backupQueue: producer.queue(QUEUES.backup),
+    clusterMap: map,
+    partitions: config.PARTITIONS,
+    requestTimeoutMs: config.REPLICA_TIMEOUT_MS,
+    logger,
+  });
+  const queues = [
+    QUEUES.replicate,
+    QUEUES.repairPartition,
+    QUEUES.rebalanceMove,
+    QUEUES.scrub,
+    ...(backups ? [QUEUES.backup, QUEUES.restore] : []),
+  ].map((name) => producer.queue(name));
 
   const shutdown = new AbortController();
   const supervisors: SupervisedWorker[] = [];
@@ -173,6 +187,12 @@ export function assembleWorker(
     supervise(QUEUES.rebalanceMove, moveProcessor(deps), config.MOVE_CONCURRENCY),
     supervise(QUEUES.scrub, scrubProcessor(deps), config.SCRUB_CONCURRENCY),
   );
+  if (backups) {
+    supervisors.push(
+      supervise(QUEUES.backup, backups.backupProcessor, config.BACKUP_CONCURRENCY),
+      supervise(QUEUES.restore, backups.restoreProcessor, config.RESTORE_CONCURRENCY),
+    );
+  }
 
   const app = createWorkerApp({
     workerId: config.WORKER_ID,
@@ -209,6 +229,7 @@ export function assembleWorker(
         },
       ])),
     ];
+    await backups?.ensureSchedules();
     if (changed.length > 0) {
       logger.info(
         {

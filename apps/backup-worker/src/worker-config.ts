@@ -55,6 +55,8 @@ export const workerConfigSchema = z
     REPAIR_CONCURRENCY: env.positiveInt().default(2),
     MOVE_CONCURRENCY: env.positiveInt().default(1),
     SCRUB_CONCURRENCY: env.positiveInt().default(1),
+    BACKUP_CONCURRENCY: env.positiveInt().default(2),
+    RESTORE_CONCURRENCY: env.positiveInt().default(4),
     /** Cap on data moved by this worker (all jobs together), MB/s (10^6 bytes); 0 = no cap. */
     BANDWIDTH_LIMIT_MB_S: z.coerce.number().min(0).default(100),
     /** Full anti-entropy sweep cadence; 0 = no scheduled sweep. */

@@ -30,6 +30,7 @@ export async function runStack(argv: string[]): Promise<void> {
     dataNodes: flags.dataNodes,
     gateways: flags.gateways,
     worker: flags.worker,
+    backups: flags.worker,
     instances: { monitor: flags.monitors },
   };
   const printer = createLogPrinter({

@@ -45,6 +45,8 @@ export interface LocalStackOptions {
   gateways?: number;
   /** Run the backup-worker (once apps/backup-worker/src/main.ts exists). Default true. */
   worker?: boolean;
+  /** Scheduled backups in the worker to `<home>/backups/t1..t3`. Default false (npm start turns them on). */
+  backups?: boolean;
   /** Instance counts by role for components without a flag of their own. */
   instances?: Record<string, number>;
   /** What to run; default: redoubt (REDOUBT_STACK). Tests of the supervisor pass their own. */
@@ -133,6 +135,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     dataNodes: options.dataNodes ?? 3,
     gateways: options.gateways ?? 2,
     worker: options.worker ?? true,
+    backups: options.backups ?? false,
     instances: options.instances,
   };
   const counts = instanceCounts(definition, shape);
@@ -261,6 +264,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       settings,
       instances,
       controlUrl: options.controlUrl,
+      shape,
       byRole,
       clusterEnv,
     };

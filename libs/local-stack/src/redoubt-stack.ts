@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { redisServerArgs } from './redis-server-process.js';
 import type { ComponentDefinition, StackDefinition } from './stack-definition.js';
 
@@ -91,6 +92,12 @@ const backupWorker: ComponentDefinition = {
     WORKER_ID: instance.id,
     WORKER_HOST: loopback,
     WORKER_PORT: String(instance.port),
+    // Backups stay across `--fresh` (not a state root), so a wiped stack can be restored from them.
+    ...(context.shape.backups
+      ? {
+          BACKUP_TARGETS: ['t1', 't2', 't3'].map((t) => `${t}=${join(context.home, 'backups', t)}`).join(','),
+        }
+      : {}),
   }),
 };
 

@@ -25,6 +25,8 @@ export interface StackShape {
   dataNodes: number;
   gateways: number;
   worker: boolean;
+  /** Scheduled backups to `<home>/backups/t1..t3` in the worker (npm start: on; tests: off unless asked). */
+  backups?: boolean;
   /** Instance counts by role for components without a flag of their own (e.g. `{ monitor: 2 }`). */
   instances?: Record<string, number>;
 }
@@ -55,6 +57,8 @@ export interface StackContext {
   instances: readonly StackInstance[];
   /** The supervisor's control API, when the stack runs under the CLI (for the monitor's local driver). */
   controlUrl?: string;
+  /** The shape asked for (what runs, and options such as backups). */
+  shape: StackShape;
   byRole(role: string): StackInstance[];
   /**
    * What every redoubt service shares (docs/service-contracts.md): CLUSTER_TOKEN, ADMIN_KEY, DATA_NODES,

@@ -1,0 +1,58 @@
+import type { Queue } from 'bullmq';
+import {
+  loadBackupSettings,
+  primeBackupMetrics,
+  processBackupJob,
+  processRestoreJob,
+  registerBackupMetrics,
+  scheduleBackups,
+} from '@redoubt/backup';
+import type { ClusterMap } from '@redoubt/cluster-client';
+import type { JobProcessor } from '@redoubt/queues';
+import type { Logger, Registry } from '@redoubt/telemetry';
+
+export interface BackupWiring {
+  backupProcessor: JobProcessor;
+  restoreProcessor: JobProcessor;
+  /** Keeps the four backup schedulers (full, incremental, drill, verify); safe to call repeatedly. */
+  ensureSchedules(): Promise<void>;
+}
+
+/**
+ * Backups (B = A x P) run in this worker when BACKUP_TARGETS names the targets; without it the worker
+ * moves replicas only and says so. Settings are validated at start like the rest of the configuration.
+ */
+export function wireBackups(options: {
+  env: NodeJS.ProcessEnv;
+  registry: Registry;
+  backupQueue: Queue;
+  clusterMap: ClusterMap;
+  partitions: number;
+  requestTimeoutMs: number;
+  logger: Logger;
+}): BackupWiring | undefined {
+  if (!options.env.BACKUP_TARGETS) {
+    options.logger.warn('BACKUP_TARGETS is not set: backups and restores are disabled in this worker');
+    return undefined;
+  }
+  const settings = loadBackupSettings(options.env);
+  const metrics = registerBackupMetrics(options.registry);
+  void primeBackupMetrics(metrics, settings, options.partitions).catch((error: Error) =>
+    options.logger.warn({ err: error.message }, 'could not read the last backup times from the targets'),
+  );
+  const deps = {
+    cluster: () => options.clusterMap,
+    settings,
+    queue: options.backupQueue,
+    metrics,
+    logger: options.logger,
+    requestTimeoutMs: options.requestTimeoutMs,
+  };
+  return {
+    backupProcessor: (job, signal) => processBackupJob(job, { ...deps, signal }),
+    restoreProcessor: (job, signal) => processRestoreJob(job, { ...deps, signal }),
+    ensureSchedules: async () => {
+      await scheduleBackups(options.backupQueue, settings.cadence);
+    },
+  };
+}
