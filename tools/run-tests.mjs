@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // `npm test`: everything a fresh machine needs to prove the workspace, in one command.
-// 1. installs what is missing (npm packages; redis-server from Debian when running as root, otherwise it
+// 1. installs what is missing (npm packages; redis-server and prometheus from Debian when running as root, otherwise it
 //    says exactly what to install), 2. checks formatting, 3. runs lint, typecheck and test of every project
 //    through Nx, 4. prints one closing tally ("N passed, N failed") over every project's test results.
-import { ensurePrerequisites, run } from './prerequisites.mjs';
+import { ensureDebianPackage, ensurePrerequisites, run } from './prerequisites.mjs';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -11,6 +11,8 @@ const root = new URL('..', import.meta.url).pathname;
 process.chdir(root);
 
 await ensurePrerequisites({ npm: true, redis: true });
+// promtool (alert-rule tests) and a real Prometheus (dashboard checks) come with Debian's prometheus.
+await ensureDebianPackage('promtool', 'prometheus');
 
 rmSync('.test-results', { recursive: true, force: true });
 let failed = false;

@@ -7,8 +7,11 @@
 set -euo pipefail
 
 IMAGE="${REDOUBT_OFFLINE_BASE:-redoubt/offline-base:bookworm}"
-if [[ "${1:-}" != "--force" ]] && docker image inspect "$IMAGE" >/dev/null 2>&1; then
-  echo "• $IMAGE already exists (pass --force to rebuild)"
+# Bump when the recipe below changes, so machines that kept an older base rebuild it.
+RECIPE=3
+if [[ "${1:-}" != "--force" ]] &&
+  [[ "$(docker image inspect -f '{{index .Config.Labels "io.redoubt.base-recipe"}}' "$IMAGE" 2>/dev/null)" == "$RECIPE" ]]; then
+  echo "• $IMAGE (recipe $RECIPE) already exists (pass --force to rebuild)"
   exit 0
 fi
 
@@ -54,6 +57,7 @@ tar -C "$ROOTFS" -c . | docker import \
   --change 'ENV NPM_CONFIG_CAFILE=/etc/ssl/certs/ca-certificates.crt' \
   --change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' \
   --change 'CMD ["/bin/bash"]' \
+  --change "LABEL io.redoubt.base-recipe=$RECIPE" \
   - "$IMAGE" >/dev/null
 docker run --rm "$IMAGE" sh -c 'node --version && npm --version && redis-server --version && prometheus --version 2>&1 | head -1 && haproxy -v | head -1'
 echo "✓ $IMAGE"

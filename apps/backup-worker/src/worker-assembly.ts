@@ -25,7 +25,7 @@ import {
   scrubProcessor,
   type ProcessorDeps,
 } from './job-processors.js';
-import { placementFromConfig } from './placement.js';
+import { placementFromNodes } from '@redoubt/placement';
 import { createWorkerApp } from './worker-app.js';
 import type { WorkerConfig } from './worker-config.js';
 import { WorkerMetrics } from './worker-metrics.js';
@@ -55,7 +55,7 @@ export function assembleWorker(
   options: { createClient?: (address: DataNodeAddress) => DataNodeApi } = {},
 ): AssembledWorker {
   const registry = createMetricsRegistry('backup-worker', { instance: config.WORKER_ID });
-  const matrix = placementFromConfig({
+  const matrix = placementFromNodes({
     nodes: config.DATA_NODES,
     zones: config.DATA_NODE_ZONES,
     partitions: config.PARTITIONS,

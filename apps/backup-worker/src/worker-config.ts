@@ -1,26 +1,5 @@
 import { env, z } from '@redoubt/config';
 
-/** `id=zone,...`: the failure domain of each data node (default: each node its own zone), as the gateway reads it. */
-const zoneList = () =>
-  z
-    .string()
-    .default('')
-    .transform((s, ctx) => {
-      const zones = new Map<string, string>();
-      for (const part of s
-        .split(',')
-        .map((p) => p.trim())
-        .filter(Boolean)) {
-        const [id, zone, extra] = part.split('=');
-        if (!id || !zone || extra !== undefined || !/^[A-Za-z0-9_.-]{1,64}$/.test(zone)) {
-          ctx.addIssue({ code: 'custom', message: `"${part}" is not id=zone` });
-          return z.NEVER;
-        }
-        zones.set(id, zone);
-      }
-      return zones;
-    });
-
 /**
  * The backup-worker's environment: the shared contract (docs/service-contracts.md) plus its own knobs,
  * documented in apps/backup-worker/README.md. Validated at start; a wrong value stops the process naming
@@ -34,7 +13,7 @@ export const workerConfigSchema = z
     ADMIN_KEY: env.secret(),
     CLUSTER_TOKEN: env.secret(),
     DATA_NODES: env.idUrlList(),
-    DATA_NODE_ZONES: zoneList(),
+    DATA_NODE_ZONES: env.zoneList(),
     REDIS_URL: z.string().regex(/^rediss?:\/\/\S+$/, 'must be redis://host:port'),
     QUEUE_PREFIX: z
       .string()

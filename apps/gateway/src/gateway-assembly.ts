@@ -17,7 +17,9 @@ import { createMetricsRegistry, type Logger } from '@redoubt/telemetry';
 import type { GatewayConfig } from './gateway-config.js';
 import { createGatewayApp, createPublicPath, type GatewayParts } from './gateway-app.js';
 import { GatewayMetrics } from './gateway-metrics.js';
-import { PlacementHolder, placementFromConfig } from './placement-provider.js';
+import { PlacementHolder } from './placement-provider.js';
+import { placementFromNodes } from '@redoubt/placement';
+import { followPlacement } from '@redoubt/membership';
 import { ReplicaRouter } from './replica-router.js';
 
 export interface AssembledGateway {
@@ -86,7 +88,7 @@ export function assembleGateway(
   });
 
   const placement = new PlacementHolder(
-    placementFromConfig({
+    placementFromNodes({
       nodes: config.DATA_NODES,
       zones: config.DATA_NODE_ZONES,
       partitions: config.PARTITIONS,
@@ -95,6 +97,25 @@ export function assembleGateway(
   );
   metrics.placementEpoch.set(placement.current()?.epoch ?? 0);
   placement.onChange((matrix) => metrics.placementEpoch.set(matrix.epoch));
+  // Switch to each newer epoch the monitor publishes; keep the last one while Redis is away. Nodes are
+  // those of DATA_NODES (the router refuses a placement naming a node this gateway cannot reach).
+  const follower = followPlacement(
+    [
+      {
+        get epoch() {
+          return placement.current()?.epoch ?? 0;
+        },
+        update: (matrix) => placement.update(matrix),
+      },
+    ],
+    {
+      redisUrl: config.REDIS_URL,
+      prefix: config.QUEUE_PREFIX,
+      fallback: () => placement.current(),
+      configuredNodes: config.DATA_NODES,
+      logger,
+    },
+  );
 
   const router = new ReplicaRouter(placement, (id) => {
     const replica = replicas.get(id);
@@ -136,6 +157,7 @@ export function assembleGateway(
     publicPath: createPublicPath(parts),
     parts,
     async close() {
+      await follower.close();
       await handoff.close(2_000);
       await queue.close();
       redis.disconnect();

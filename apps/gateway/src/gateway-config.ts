@@ -1,27 +1,6 @@
 import { env, z } from '@redoubt/config';
 import { isValidWriterId } from '@redoubt/records';
 
-/** `id=zone,...`: the failure domain of each data node (default: each node its own zone). */
-const zoneList = () =>
-  z
-    .string()
-    .default('')
-    .transform((s, ctx) => {
-      const zones = new Map<string, string>();
-      for (const part of s
-        .split(',')
-        .map((p) => p.trim())
-        .filter(Boolean)) {
-        const [id, zone, extra] = part.split('=');
-        if (!id || !zone || extra !== undefined || !/^[A-Za-z0-9_.-]{1,64}$/.test(zone)) {
-          ctx.addIssue({ code: 'custom', message: `"${part}" is not id=zone` });
-          return z.NEVER;
-        }
-        zones.set(id, zone);
-      }
-      return zones;
-    });
-
 /**
  * The gateway's environment (docs/service-contracts.md, plus the gateway's own tuning knobs documented in
  * apps/gateway/README.md). Validated at start; a wrong value stops the process naming the variable.
@@ -35,7 +14,7 @@ export const gatewayConfigSchema = z
     ADMIN_KEY: env.secret(),
     CLUSTER_TOKEN: env.secret(),
     DATA_NODES: env.idUrlList(),
-    DATA_NODE_ZONES: zoneList(),
+    DATA_NODE_ZONES: env.zoneList(),
     REDIS_URL: z.string().regex(/^rediss?:\/\/\S+$/, 'must be redis://host:port'),
     QUEUE_PREFIX: z
       .string()

@@ -1,5 +1,5 @@
 import { RedoubtError } from '@redoubt/errors';
-import { build, type PlacementMatrix } from '@redoubt/placement';
+import type { PlacementMatrix } from '@redoubt/placement';
 
 /**
  * Where the gateway gets the current placement. Today it is built once from the configured data nodes;
@@ -41,15 +41,4 @@ export class PlacementHolder implements PlacementProvider {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
-}
-
-/** Epoch 1 from DATA_NODES (+ zones), PARTITIONS and REPLICAS: deterministic, so every process agrees. */
-export function placementFromConfig(options: {
-  nodes: readonly { id: string }[];
-  zones: ReadonlyMap<string, string>;
-  partitions: number;
-  replicas: number;
-}): PlacementMatrix {
-  const servers = options.nodes.map((n) => ({ id: n.id, zone: options.zones.get(n.id) ?? n.id, weight: 1 }));
-  return build(servers, { partitions: options.partitions, replicas: options.replicas, epoch: 1 });
 }

@@ -50,9 +50,7 @@ export const monitorConfigSchema = z
     CLUSTER_TOKEN: env.secret(),
     ADMIN_KEY: env.secret(),
     DATA_NODES: env.idUrlList(),
-    DATA_NODE_ZONES: pairList('id=zone', (_id, zone) =>
-      /^[A-Za-z0-9_.-]{1,64}$/.test(zone) ? undefined : `zone "${zone}" must match [A-Za-z0-9_.-]{1,64}`,
-    ),
+    DATA_NODE_ZONES: env.zoneList(),
     /** Other services to probe and keep running: `name=url,...` (http(s):// probed at /healthz, redis:// with PING). */
     SERVICES: pairList('name=url', (name, url) =>
       !nodeId.test(name)

@@ -61,3 +61,28 @@ export const idUrlList = () =>
 
 export const logLevel = () =>
   z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
+
+/** `id=zone,...` — the failure domain of each data node (DATA_NODE_ZONES); unset: each node its own zone. */
+export const zoneList = () =>
+  z
+    .string()
+    .default('')
+    .transform((s, ctx) => {
+      const zones = new Map<string, string>();
+      for (const part of s
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean)) {
+        const [id, zone, extra] = part.split('=');
+        if (!id || !zone || extra !== undefined || !/^[A-Za-z0-9_.-]{1,64}$/.test(zone)) {
+          ctx.addIssue({ code: 'custom', message: `"${part}" is not id=zone` });
+          return z.NEVER;
+        }
+        if (zones.has(id)) {
+          ctx.addIssue({ code: 'custom', message: `${id} appears twice` });
+          return z.NEVER;
+        }
+        zones.set(id, zone);
+      }
+      return zones;
+    });

@@ -8,9 +8,10 @@ import { loadDashboards } from './dashboard-files.js';
 import { concreteQuery, metricNames, panelQueries } from './panel-queries.js';
 import { startPrometheus, type PrometheusServer } from './prometheus-server.js';
 
-// A real stack (every app that exists, as processes) and the chaos app's exporter, scraped every second by a
-// real Prometheus; then every panel query of every dashboard, with Grafana's variables fixed, must parse,
-// run and return data, and every metric it reads must be one the services really export.
+// A real stack (every app as processes, with a monitor and backups on) and the chaos app's exporter,
+// scraped every second by a real Prometheus; then every panel query of every dashboard, with Grafana's
+// variables fixed, must parse, run and return data, and every metric it reads must be one the services
+// really export.
 let home: string;
 let stack: LocalStack;
 let prometheus: PrometheusServer;
@@ -36,6 +37,7 @@ beforeAll(async () => {
     dataNodes: 3,
     gateways: 2,
     instances: { monitor: 1 },
+    backups: true,
     partitions: 32,
     logLevel: 'warn',
   });

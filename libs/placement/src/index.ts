@@ -26,3 +26,4 @@ export { loads } from './loads.js';
 export { assertNewerEpoch, partitionsOf, replicasOf } from './placement-matrix.js';
 export { fromBinary, fromJSON, toBinary, toJSON } from './placement-codec.js';
 export { balanceReport, type BalanceReport } from './balance-report.js';
+export { placementFromNodes } from './placement-from-nodes.js';
