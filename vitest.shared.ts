@@ -5,7 +5,10 @@ import { defineConfig } from 'vitest/config';
  * that start real processes get generous timeouts (they are bounded by their own deadlines, not by speed).
  * Each run also writes a JSON result so that `npm test` can print one closing tally for the whole workspace.
  */
-export function projectTestConfig(projectName: string, overrides: { testTimeout?: number; fileParallelism?: boolean } = {}) {
+export function projectTestConfig(
+  projectName: string,
+  overrides: { testTimeout?: number; fileParallelism?: boolean } = {},
+) {
   return defineConfig({
     test: {
       include: ['src/**/*.test.ts', 'bench/**/*.test.ts'],

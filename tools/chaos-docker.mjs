@@ -39,7 +39,8 @@ async function ensureDocker() {
   spawn('dockerd', [], { detached: true, stdio: ['ignore', out, out] }).unref();
   const deadline = Date.now() + 60_000;
   while (sh('docker', ['info'], { stdio: 'ignore' }).status !== 0) {
-    if (Date.now() > deadline) throw new Error('dockerd did not come up within 60 s; see /tmp/redoubt-dockerd.log');
+    if (Date.now() > deadline)
+      throw new Error('dockerd did not come up within 60 s; see /tmp/redoubt-dockerd.log');
     await new Promise((r) => setTimeout(r, 500));
   }
 }
@@ -84,7 +85,10 @@ async function teardown() {
   started = false;
   const dir = join(reportsRoot, runId);
   mkdirSync(dir, { recursive: true });
-  const logs = sh('docker-compose', ['-p', project, 'logs', '--no-color', '--tail', '400'], { env, maxBuffer: 64 << 20 });
+  const logs = sh('docker-compose', ['-p', project, 'logs', '--no-color', '--tail', '400'], {
+    env,
+    maxBuffer: 64 << 20,
+  });
   writeFileSync(join(dir, 'compose.log'), (logs.stdout ?? '') + (logs.stderr ?? ''));
   log(`compose logs saved to ${join(dir, 'compose.log')}`);
   await compose(['--profile', 'chaos', 'down', '-v', '--remove-orphans', '--timeout', '5']);
@@ -105,8 +109,11 @@ try {
   await ensureDocker();
   const offline = process.env.REDOUBT_IMAGES !== 'public' && !imageExists('node:20-bookworm-slim');
   if (offline) {
-    log('no container registry images here: building the offline base (Debian packages + this machine\'s node)');
-    if ((await run('bash', ['deploy/docker/build-offline-base.sh'])) !== 0) throw new Error('offline base build failed');
+    log(
+      "no container registry images here: building the offline base (Debian packages + this machine's node)",
+    );
+    if ((await run('bash', ['deploy/docker/build-offline-base.sh'])) !== 0)
+      throw new Error('offline base build failed');
     log('Grafana is left out of the offline run: its image cannot be built from Debian packages');
   }
   env = composeEnv(offline, await freePort(), await freePort(), await freePort());
@@ -137,9 +144,16 @@ process.exit(code);
 async function waitHealthy(services, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const ids = sh('docker-compose', ['-p', project, 'ps', '-q', ...services], { env }).stdout.split('\n').filter(Boolean);
+    const ids = sh('docker-compose', ['-p', project, 'ps', '-q', ...services], { env })
+      .stdout.split('\n')
+      .filter(Boolean);
     const states = ids.map((id) => {
-      const out = sh('docker', ['inspect', '-f', '{{.Name}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}', id]).stdout.trim();
+      const out = sh('docker', [
+        'inspect',
+        '-f',
+        '{{.Name}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}',
+        id,
+      ]).stdout.trim();
       return out;
     });
     const bad = states.filter((s) => !/ running (healthy|none)$/.test(s));

@@ -8,7 +8,15 @@ import { ensurePrerequisites, run } from './prerequisites.mjs';
 process.chdir(new URL('..', import.meta.url).pathname);
 await ensurePrerequisites({ npm: true });
 const code = await run('npx', [
-  'nx', 'run-many', '-t', 'bench', '-p', '@redoubt/hashing', '@redoubt/placement',
-  '--parallel=1', '--outputStyle=stream', '--skip-nx-cache',
+  'nx',
+  'run-many',
+  '-t',
+  'bench',
+  '-p',
+  '@redoubt/hashing',
+  '@redoubt/placement',
+  '--parallel=1',
+  '--outputStyle=stream',
+  '--skip-nx-cache',
 ]);
 process.exit(code);
