@@ -7,6 +7,7 @@
 // 3. docker-compose up of a project of its own (unique name, its own network and volumes), waits healthy.
 // 4. Runs the chaos container (profile `chaos`) with the CI scenario; its exit code is the verdict.
 // 5. Always: compose logs into the report folder, docker-compose down -v.
+// Exit code: the chaos verdict (0 pass, 1 a verification failed), 3 when the run could not happen.
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -133,8 +134,9 @@ try {
   code = await compose(['--profile', 'chaos', 'run', '--rm', '-e', `CHAOS_RUN_ID=${runId}`, 'chaos']);
   log(code === 0 ? 'verdict: PASS' : `verdict: FAIL (exit ${code}); report in chaos/reports/${runId}/`);
 } catch (error) {
+  // Could not run the scenario at all (engine, build, startup): exit 3, distinct from a failed verdict (1).
   console.error(`[chaos:docker] ${error.message}`);
-  code = code || 1;
+  code = 3;
 } finally {
   await teardown();
   clearTimeout(hardStop);

@@ -221,14 +221,11 @@ export function changeOf(
       at,
       detail: now.pid === null ? 'process exited' : `process ${now.state}`,
     };
-  // Crashed and restarted between two readings: it was gone for a moment.
-  if (
-    is === 'running' &&
-    was === 'running' &&
-    before.pid !== null &&
-    now.pid !== null &&
-    before.pid !== now.pid
-  )
+  // Its process died (whatever state it was read in, e.g. still `starting`): gone.
+  if (before.pid !== null && now.pid === null && is !== 'paused')
+    return { name: now.name, kind: 'gone', at, detail: 'process exited' };
+  // Crashed and restarted between two readings (a new pid): it was gone for a moment.
+  if (before.pid !== null && now.pid !== null && before.pid !== now.pid)
     return {
       name: now.name,
       kind: 'gone',
