@@ -111,7 +111,7 @@ try {
   const offline = process.env.REDOUBT_IMAGES !== 'public' && !imageExists('node:20-bookworm-slim');
   if (offline) {
     log(
-      "no container registry images here: building the offline base (Debian packages + this machine's node)",
+      "no container registry images here: using the offline base (built once from Debian packages + this machine's node)",
     );
     if ((await run('bash', ['deploy/docker/build-offline-base.sh'])) !== 0)
       throw new Error('offline base build failed');
