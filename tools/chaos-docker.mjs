@@ -34,6 +34,7 @@ const hardStop = setTimeout(() => {
 async function ensureDocker() {
   await ensureDebianPackage('dockerd', 'docker.io');
   await ensureDebianPackage('docker-compose', 'docker-compose');
+  await ensureDebianPackage('debootstrap', 'debootstrap'); // the offline base image
   if (sh('docker', ['info'], { stdio: 'ignore' }).status === 0) return;
   log('no Docker engine answers: starting dockerd in the background (log: /tmp/redoubt-dockerd.log)');
   const out = (await import('node:fs')).openSync('/tmp/redoubt-dockerd.log', 'a');
