@@ -16,6 +16,9 @@ export function projectTestConfig(
       testTimeout: overrides.testTimeout ?? 20_000,
       hookTimeout: 60_000,
       fileParallelism: overrides.fileParallelism ?? true,
+      // In CI, one retry for a test that failed: the integration tests run real processes on a shared
+      // 2-core machine, where a deadline can be missed under load. A real defect fails both attempts.
+      retry: process.env.CI ? 1 : 0,
       reporters: ['default', 'json'],
       outputFile: { json: `../../.test-results/${projectName}.json` },
     },
