@@ -1,4 +1,4 @@
-import { env, z } from '@redoubt/config';
+import { checkClusterShape, clusterEnvShape, env, z } from '@redoubt/config';
 
 /**
  * The backup-worker's environment: the shared contract (docs/service-contracts.md) plus its own knobs,
@@ -10,24 +10,8 @@ export const workerConfigSchema = z
     WORKER_ID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must match [A-Za-z0-9_-]{1,64}'),
     WORKER_HOST: env.host(),
     WORKER_PORT: env.port().default(8090),
-    ADMIN_KEY: env.secret(),
-    CLUSTER_TOKEN: env.secret(),
-    DATA_NODES: env.idUrlList(),
-    DATA_NODE_ZONES: env.zoneList(),
-    REDIS_URL: z.string().regex(/^rediss?:\/\/\S+$/, 'must be redis://host:port'),
-    QUEUE_PREFIX: z
-      .string()
-      .regex(/^[A-Za-z0-9_-]{1,64}$/)
-      .default('redoubt'),
-    PARTITIONS: env
-      .positiveInt()
-      .max(1 << 24)
-      .default(4096),
-    REPLICAS: env.positiveInt().default(3),
-    WRITE_QUORUM: env.positiveInt().default(2),
-    READ_QUORUM: env.positiveInt().default(2),
+    ...clusterEnvShape,
     REPLICA_TIMEOUT_MS: env.positiveInt().default(2_000),
-    LOG_LEVEL: env.logLevel(),
 
     /** Jobs run at once, per queue. */
     REPLICATE_CONCURRENCY: env.positiveInt().default(16),
@@ -61,30 +45,6 @@ export const workerConfigSchema = z
     /** /readyz fails when Redis has not answered a PING for this long. */
     REDIS_STALE_MS: env.positiveInt().default(10_000),
   })
-  .superRefine((c, ctx) => {
-    if (c.REPLICAS > c.DATA_NODES.length) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['REPLICAS'],
-        message: `${c.REPLICAS} replicas need at least as many DATA_NODES (have ${c.DATA_NODES.length})`,
-      });
-    }
-    if (c.WRITE_QUORUM > c.REPLICAS) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['WRITE_QUORUM'],
-        message: `must be <= REPLICAS (${c.REPLICAS})`,
-      });
-    }
-    if (c.READ_QUORUM > c.REPLICAS) {
-      ctx.addIssue({ code: 'custom', path: ['READ_QUORUM'], message: `must be <= REPLICAS (${c.REPLICAS})` });
-    }
-    const ids = new Set(c.DATA_NODES.map((n) => n.id));
-    for (const id of c.DATA_NODE_ZONES.keys()) {
-      if (!ids.has(id)) {
-        ctx.addIssue({ code: 'custom', path: ['DATA_NODE_ZONES'], message: `${id} is not in DATA_NODES` });
-      }
-    }
-  });
+  .superRefine(checkClusterShape);
 
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;

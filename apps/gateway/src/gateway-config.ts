@@ -1,4 +1,4 @@
-import { env, z } from '@redoubt/config';
+import { checkClusterShape, clusterEnvShape, env, z } from '@redoubt/config';
 import { isValidWriterId } from '@redoubt/records';
 
 /**
@@ -11,22 +11,7 @@ export const gatewayConfigSchema = z
     GATEWAY_HOST: env.host(),
     GATEWAY_PORT: env.port().default(8080),
     API_KEYS: env.secretList(),
-    ADMIN_KEY: env.secret(),
-    CLUSTER_TOKEN: env.secret(),
-    DATA_NODES: env.idUrlList(),
-    DATA_NODE_ZONES: env.zoneList(),
-    REDIS_URL: z.string().regex(/^rediss?:\/\/\S+$/, 'must be redis://host:port'),
-    QUEUE_PREFIX: z
-      .string()
-      .regex(/^[A-Za-z0-9_-]{1,64}$/)
-      .default('redoubt'),
-    PARTITIONS: env
-      .positiveInt()
-      .max(1 << 24)
-      .default(4096),
-    REPLICAS: env.positiveInt().default(3),
-    WRITE_QUORUM: env.positiveInt().default(2),
-    READ_QUORUM: env.positiveInt().default(2),
+    ...clusterEnvShape,
     MAX_VALUE_BYTES: env.positiveInt().default(1_048_576),
     REPLICA_TIMEOUT_MS: env.positiveInt().default(2_000),
     /** Ask one more replica when a read's first R replies are not all in after this long; 0 disables. */
@@ -48,32 +33,7 @@ export const gatewayConfigSchema = z
     NODE_BATCHES_IN_FLIGHT: env.positiveInt().max(64).default(2),
     /** Requests slower than this are logged (warn). */
     SLOW_REQUEST_MS: env.positiveInt().default(1_000),
-    LOG_LEVEL: env.logLevel(),
   })
-  .superRefine((c, ctx) => {
-    if (c.REPLICAS > c.DATA_NODES.length) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['REPLICAS'],
-        message: `${c.REPLICAS} replicas need at least as many DATA_NODES (have ${c.DATA_NODES.length})`,
-      });
-    }
-    if (c.WRITE_QUORUM > c.REPLICAS) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['WRITE_QUORUM'],
-        message: `must be <= REPLICAS (${c.REPLICAS})`,
-      });
-    }
-    if (c.READ_QUORUM > c.REPLICAS) {
-      ctx.addIssue({ code: 'custom', path: ['READ_QUORUM'], message: `must be <= REPLICAS (${c.REPLICAS})` });
-    }
-    const ids = new Set(c.DATA_NODES.map((n) => n.id));
-    for (const id of c.DATA_NODE_ZONES.keys()) {
-      if (!ids.has(id)) {
-        ctx.addIssue({ code: 'custom', path: ['DATA_NODE_ZONES'], message: `${id} is not in DATA_NODES` });
-      }
-    }
-  });
+  .superRefine(checkClusterShape);
 
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;

@@ -1,3 +1,4 @@
 export { loadConfig, loadConfigOrExit } from './load-config.js';
 export * as env from './env-schemas.js';
 export { z } from 'zod';
+export { clusterEnvShape, checkClusterShape } from './cluster-env.js';
