@@ -11,3 +11,4 @@ export {
 export { DEFAULT_VNODES } from './ring-strategy.js';
 export { measureBalance, type BalanceMeasure } from './measure-balance.js';
 export { measureMovement, type MovementMeasure } from './measure-movement.js';
+export { keysInPartition } from './keys-in-partition.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataNodeClient, type DataNodeClientOptions } from '@redoubt/cluster-client';
-import { partitionOf } from '@redoubt/hashing';
+import { keysInPartition } from '@redoubt/hashing';
 import { freePort, ServiceProcess } from '@redoubt/local-stack';
 import { formatVersion, makeRecord, type StoredRecord } from '@redoubt/records';
 
@@ -85,10 +85,5 @@ export function record(
 
 /** `count` distinct keys of `partition` under `partitions`. */
 export function keysIn(partition: number, partitions: number, count: number, prefix = 'key'): string[] {
-  const keys: string[] = [];
-  for (let i = 0; keys.length < count && i < count * partitions * 50; i++) {
-    const key = `${prefix}-${i}`;
-    if (partitionOf(key, partitions) === partition) keys.push(key);
-  }
-  return keys;
+  return keysInPartition(partition, partitions, count, prefix);
 }

@@ -181,19 +181,7 @@ export class DataNodeCluster {
 }
 
 /** Keys that hash to `partition`, deterministic for a prefix. */
-export function keysInPartition(
-  partition: number,
-  partitions: number,
-  count: number,
-  prefix = 'k',
-): string[] {
-  const keys: string[] = [];
-  for (let i = 0; keys.length < count; i++) {
-    const key = `${prefix}-${i}`;
-    if (partitionOf(key, partitions) === partition) keys.push(key);
-  }
-  return keys;
-}
+export { keysInPartition } from '@redoubt/hashing';
 
 /** Polls until `probe` is truthy or the deadline passes (then throws, naming what was awaited). */
 export async function waitFor<T>(

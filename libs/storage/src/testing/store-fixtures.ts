@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { keysInPartition } from '@redoubt/hashing';
 import { formatVersion, makeRecord, makeTombstone, type StoredRecord } from '@redoubt/records';
 import { RecordStore } from '../record-store.js';
 import { placeKey } from '../storage-keys.js';
@@ -62,10 +63,5 @@ export function partitionOfKey(key: string, partitions: number): number {
 
 /** `count` distinct keys that all belong to `partition`. */
 export function keysIn(partition: number, partitions: number, count: number, prefix = 'key'): string[] {
-  const keys: string[] = [];
-  for (let i = 0; keys.length < count && i < count * partitions * 50; i++) {
-    const key = `${prefix}-${i}`;
-    if (placeKey(key, partitions).partition === partition) keys.push(key);
-  }
-  return keys;
+  return keysInPartition(partition, partitions, count, prefix);
 }
