@@ -27,7 +27,7 @@ metrics.watch(store);
 const drain = createConnectionDrain();
 const app = createDataApp({ config, store, logger, registry, metrics, drain: drain.middleware });
 const { server, port } = await listen(app, config.DATA_PORT, config.DATA_HOST);
-drain.attach(server);
+drain.attach();
 // Partition streams can take longer than http-kit's 30 s whole-request limit: no limit on a request as a
 // whole, but a socket that moves no byte for two minutes is closed (headersTimeout still guards headers).
 server.requestTimeout = 0;

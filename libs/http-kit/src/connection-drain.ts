@@ -1,35 +1,29 @@
-import type { Server } from 'node:http';
 import type { RequestHandler } from 'express';
 
 export interface ConnectionDrain {
   /** Put first in the app: once draining, every response carries `Connection: close`. */
   middleware: RequestHandler;
-  /** Watches the listening server for the shutdown signals. */
-  attach(server: Server): void;
+  /** Watches for the shutdown signals. */
+  attach(): void;
 }
 
 /**
- * Makes a graceful shutdown actually finish. Closing the server and its idle
- * keep-alive connections once; a connection busy at that moment (a batch waiting for its commit) becomes
- * idle a moment later and would then hold the process until the keep-alive timeout (65 s), so the
- * shutdown grace would expire. So once SIGTERM/SIGINT arrives, every response says `Connection: close`
- * and idle connections are closed again every 50 ms until the server has closed.
+ * During a graceful shutdown every response says `Connection: close`, so a client busy on a keep-alive
+ * connection (a batch waiting for its commit) does not send its next request into a closing server.
+ * Closing the idle connections is `closeGracefully`'s work (through `onShutdown`); this only marks the
+ * responses, from the moment SIGTERM/SIGINT arrives.
  */
 export function createConnectionDrain(): ConnectionDrain {
   let draining = false;
+  const start = () => {
+    draining = true;
+  };
   return {
     middleware: (_req, res, next) => {
       if (draining) res.setHeader('connection', 'close');
       next();
     },
-    attach(server) {
-      const start = () => {
-        if (draining) return;
-        draining = true;
-        const timer = setInterval(() => server.closeIdleConnections(), 50);
-        timer.unref();
-        server.once('close', () => clearInterval(timer));
-      };
+    attach() {
       process.once('SIGTERM', start);
       process.once('SIGINT', start);
     },
