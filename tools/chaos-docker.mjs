@@ -11,7 +11,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureDebianPackage, onPath, run } from './prerequisites.mjs';
+import { ensureDebianPackage, run } from './prerequisites.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 process.chdir(root);
