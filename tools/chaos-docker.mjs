@@ -8,10 +8,10 @@
 // 4. Runs the chaos container (profile `chaos`) with the CI scenario; its exit code is the verdict.
 // 5. Always: compose logs into the report folder, docker-compose down -v.
 // Exit code: the chaos verdict (0 pass, 1 a verification failed), 3 when the run could not happen.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureDebianPackage, run } from './prerequisites.mjs';
+import { ensureDockerEngine, ensureOfflineBaseImage, OFFLINE_BASE_IMAGE, run } from './prerequisites.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 process.chdir(root);
@@ -21,7 +21,7 @@ const scenario = process.argv[2] ?? process.env.CHAOS_SCENARIO ?? 'chaos/scenari
 const runId = `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`;
 const project = `redoubt-chaos-${process.pid}`;
 const reportsRoot = join(root, 'chaos', 'reports');
-const OFFLINE_BASE = process.env.REDOUBT_OFFLINE_BASE ?? 'redoubt/offline-base:bookworm';
+const OFFLINE_BASE = OFFLINE_BASE_IMAGE;
 
 const log = (msg) => console.log(`[chaos:docker] ${msg}`);
 const sh = (cmd, args, opts = {}) => spawnSync(cmd, args, { encoding: 'utf8', ...opts });
@@ -30,22 +30,6 @@ const hardStop = setTimeout(() => {
   console.error(`[chaos:docker] deadline of ${DEADLINE_MS / 60_000} min reached: tearing down`);
   teardown().finally(() => process.exit(124));
 }, DEADLINE_MS);
-
-async function ensureDocker() {
-  await ensureDebianPackage('dockerd', 'docker.io');
-  await ensureDebianPackage('docker-compose', 'docker-compose');
-  await ensureDebianPackage('debootstrap', 'debootstrap'); // the offline base image
-  if (sh('docker', ['info'], { stdio: 'ignore' }).status === 0) return;
-  log('no Docker engine answers: starting dockerd in the background (log: /tmp/redoubt-dockerd.log)');
-  const out = (await import('node:fs')).openSync('/tmp/redoubt-dockerd.log', 'a');
-  spawn('dockerd', [], { detached: true, stdio: ['ignore', out, out] }).unref();
-  const deadline = Date.now() + 60_000;
-  while (sh('docker', ['info'], { stdio: 'ignore' }).status !== 0) {
-    if (Date.now() > deadline)
-      throw new Error('dockerd did not come up within 60 s; see /tmp/redoubt-dockerd.log');
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 function imageExists(image) {
   return sh('docker', ['image', 'inspect', image], { stdio: 'ignore' }).status === 0;
@@ -108,14 +92,13 @@ async function freePort() {
 
 let code = 1;
 try {
-  await ensureDocker();
+  await ensureDockerEngine();
   const offline = process.env.REDOUBT_IMAGES !== 'public' && !imageExists('node:20-bookworm-slim');
   if (offline) {
     log(
       "no container registry images here: using the offline base (built once from Debian packages + this machine's node)",
     );
-    if ((await run('bash', ['deploy/docker/build-offline-base.sh'])) !== 0)
-      throw new Error('offline base build failed');
+    if (!(await ensureOfflineBaseImage())) throw new Error('offline base build failed');
     log('Grafana is left out of the offline run: its image cannot be built from Debian packages');
   }
   env = composeEnv(offline, await freePort(), await freePort(), await freePort());

@@ -1,9 +1,15 @@
 #!/usr/bin/env node
 // `npm test`: everything a fresh machine needs to prove the workspace, in one command.
-// 1. installs what is missing (npm packages; redis-server and prometheus from Debian when running as root, otherwise it
-//    says exactly what to install), 2. checks formatting, 3. runs lint, typecheck and test of every project
+// 1. installs what is missing (npm packages; redis-server, prometheus and docker.io from Debian when running as root,
+//    a dockerd in the background and the offline base image; otherwise it says exactly what to install), 2. checks formatting, 3. runs lint, typecheck and test of every project
 //    through Nx, 4. prints one closing tally ("N passed, N failed") over every project's test results.
-import { ensureDebianPackage, ensurePrerequisites, run } from './prerequisites.mjs';
+import {
+  ensureDebianPackage,
+  ensureDockerEngine,
+  ensureOfflineBaseImage,
+  ensurePrerequisites,
+  run,
+} from './prerequisites.mjs';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -13,6 +19,12 @@ process.chdir(root);
 await ensurePrerequisites({ npm: true, redis: true });
 // promtool (alert-rule tests) and a real Prometheus (dashboard checks) come with Debian's prometheus.
 await ensureDebianPackage('promtool', 'prometheus');
+// The Docker driver's tests (libs/orchestrator) act on a real container: an engine and the offline base image.
+await ensureDockerEngine();
+if (!(await ensureOfflineBaseImage())) {
+  console.error('✗ the offline base image could not be built (deploy/docker/build-offline-base.sh)');
+  process.exit(1);
+}
 
 rmSync('.test-results', { recursive: true, force: true });
 let failed = false;
