@@ -4,7 +4,6 @@ import { INTERNAL_PREFIX } from '@redoubt/cluster-client';
 import { createServiceApp, finishServiceApp, requireClusterToken } from '@redoubt/http-kit';
 import type { RecordStore } from '@redoubt/storage';
 import type { Logger, Registry } from '@redoubt/telemetry';
-import { addBatchRoute } from './batch-route.js';
 import type { DataConfig } from './data-config.js';
 import type { DataMetrics } from './data-metrics.js';
 import { addPartitionRoutes } from './partition-routes.js';
@@ -24,7 +23,8 @@ export interface DataAppParts {
 
 /**
  * The data node's HTTP app: /healthz, /readyz (store open), /metrics without credentials; everything
- * under /internal/v1 behind the cluster token (docs/internal-protocol.md).
+ * under /internal/v1 behind the cluster token (docs/internal-protocol.md). The batch route, the hot path,
+ * is answered in front of this app (batch-handler.ts, served first by main.ts).
  */
 export function createDataApp({ config, store, logger, registry, metrics, drain }: DataAppParts): Express {
   const app = createServiceApp({
@@ -36,7 +36,6 @@ export function createDataApp({ config, store, logger, registry, metrics, drain 
   });
   if (drain) app.use(drain);
   app.use(INTERNAL_PREFIX, requestMetrics(metrics), requireClusterToken(config.CLUSTER_TOKEN));
-  addBatchRoute(app, store, metrics);
   addRecordRoutes(app, store, metrics);
   addPartitionRoutes(app, store, logger);
   addStreamRoutes(app, store, metrics, logger);

@@ -91,6 +91,61 @@ describe('data node internal API', () => {
     expect(await client.get(5, key!)).toMatchObject({ tombstone: true, version: version(60) });
   });
 
+  it('answers bad batch requests with the catalogue error in JSON, and JSON batches with MessagePack', async () => {
+    const batch = (body: string | Uint8Array, headers: Record<string, string> = {}) =>
+      fetch(`${node.url}${internalPaths.batch}`, {
+        method: 'POST',
+        headers: { [CLUSTER_TOKEN_HEADER]: TOKEN, 'content-type': MSGPACK_CONTENT_TYPE, ...headers },
+        body,
+      });
+    const codeOf = async (res: Response) => {
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      return ((await res.json()) as { error: { code: string } }).error.code;
+    };
+    const denied = 'redoubt_data_requests_total{route="/internal/v1/batch",method="POST",status="403"';
+    const deniedBefore = await metric(denied);
+    const cases: [string, Response, number, string][] = [
+      [
+        'no token',
+        await batch(encodeMessage({ ops: [] }), { [CLUSTER_TOKEN_HEADER]: '' }),
+        401,
+        'AUTH_MISSING',
+      ],
+      [
+        'wrong token',
+        await batch(encodeMessage({ ops: [] }), { [CLUSTER_TOKEN_HEADER]: 'x' }),
+        403,
+        'AUTH_INVALID',
+      ],
+      ['empty body', await batch(new Uint8Array(0)), 400, 'BODY_INVALID'],
+      ['not MessagePack', await batch(Buffer.from([0xc1, 0xc1, 0xc1])), 400, 'FRAME_INVALID'],
+      ['no ops', await batch(encodeMessage({ nope: 1 })), 400, 'BODY_INVALID'],
+      ['too many ops', await batch(encodeMessage({ ops: new Array(4097).fill(0) })), 400, 'BODY_INVALID'],
+      ['broken JSON', await batch('{', { 'content-type': 'application/json' }), 400, 'BODY_INVALID'],
+      [
+        'compressed',
+        await batch(encodeMessage({ ops: [] }), { 'content-encoding': 'gzip' }),
+        400,
+        'BODY_INVALID',
+      ],
+    ];
+    for (const [what, res, status, code] of cases) {
+      expect({ what, status: res.status, code: await codeOf(res) }).toEqual({ what, status, code });
+    }
+    const [key] = keysIn(5, P, 1, 'json-batch');
+    const res = await batch(JSON.stringify({ ops: [{ op: 'get', partition: 5, key }, { op: 'drop' }] }), {
+      'content-type': 'application/json',
+    });
+    expect(res.status).toBe(200);
+    expect(decodeMessage(Buffer.from(await res.arrayBuffer()))).toEqual({
+      results: [
+        { record: null },
+        { error: { code: 'INVALID_ARGUMENT', message: 'op must be "put" or "get"' } },
+      ],
+    });
+    expect((await metric(denied)) - deniedBefore).toBe(1);
+  });
+
   it('answers WRONG_PARTITION for a key of another partition, per op, without failing the batch', async () => {
     const [key] = keysIn(7, P, 1, 'misplaced');
     const [good] = keysIn(8, P, 1, 'placed');

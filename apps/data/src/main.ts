@@ -1,8 +1,9 @@
 import { loadConfigOrExit } from '@redoubt/config';
-import { listen, onShutdown, createConnectionDrain } from '@redoubt/http-kit';
+import { listen, onShutdown, createConnectionDrain, servePlainRoutesFirst } from '@redoubt/http-kit';
 import { RecordStore } from '@redoubt/storage';
 import { createLogger, createMetricsRegistry } from '@redoubt/telemetry';
 import { dataConfigSchema } from './data-config.js';
+import { createBatchHandler, isBatchRequest } from './batch-handler.js';
 import { createDataApp } from './data-app.js';
 import { createDataMetrics } from './data-metrics.js';
 
@@ -28,6 +29,14 @@ const drain = createConnectionDrain();
 const app = createDataApp({ config, store, logger, registry, metrics, drain: drain.middleware });
 const { server, port } = await listen(app, config.DATA_PORT, config.DATA_HOST);
 drain.attach();
+const batch = createBatchHandler({
+  store,
+  metrics,
+  logger,
+  clusterToken: config.CLUSTER_TOKEN,
+  draining: drain.draining,
+});
+servePlainRoutesFirst(server, app, (req) => (isBatchRequest(req) ? batch : undefined));
 // Partition streams can take longer than http-kit's 30 s whole-request limit: no limit on a request as a
 // whole, but a socket that moves no byte for two minutes is closed (headersTimeout still guards headers).
 server.requestTimeout = 0;

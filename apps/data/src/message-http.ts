@@ -19,11 +19,15 @@ export function sendMessage(res: Response, value: unknown, status = 200): void {
 
 /** The decoded MessagePack body; BODY_INVALID when there is none, FRAME_INVALID when it does not decode. */
 export function messageBody<T>(req: Request): T {
-  const body = req.body as unknown;
+  return decodeMessageBody<T>(req.body, req.headers['content-type']);
+}
+
+/** A MessagePack body, or JSON when the content type says so (curl, debugging). */
+export function decodeMessageBody<T>(body: unknown, contentType: string | undefined): T {
   if (!Buffer.isBuffer(body) || body.length === 0) {
     throw new RedoubtError('BODY_INVALID', `a ${MSGPACK_CONTENT_TYPE} body is required`);
   }
-  if (req.headers['content-type']?.includes('json')) {
+  if (contentType?.includes('json')) {
     try {
       return JSON.parse(body.toString('utf8')) as T;
     } catch {

@@ -50,7 +50,7 @@ export function readiness(parts: Pick<GatewayParts, 'placement' | 'breakers' | '
 /**
  * The gateway's express app: health, readiness, metrics, the OpenAPI document, admin status, and the JSON
  * 404/405/error answers, on the standard http-kit service app. `/v1/kv` is not here: the public path is
- * answered in front of express (kv-handler.ts, gateway-server.ts).
+ * answered in front of express (kv-handler.ts, main.ts).
  */
 export function createGatewayApp(parts: GatewayParts): Express {
   const app = createServiceApp({

@@ -25,7 +25,7 @@ import { ReplicaRouter } from './replica-router.js';
 export interface AssembledGateway {
   /** Everything but the public path (health, readiness, metrics, OpenAPI, admin). */
   app: Express;
-  /** `/v1/kv`: served in front of `app` (servePublicPathFirst). */
+  /** `/v1/kv`: served in front of `app` (http-kit's servePlainRoutesFirst). */
   publicPath: (req: IncomingMessage, res: ServerResponse) => void;
   parts: GatewayParts;
   close(): Promise<void>;

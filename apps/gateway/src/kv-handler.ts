@@ -1,8 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import express from 'express';
-import { RedoubtError, toRedoubtError } from '@redoubt/errors';
-import { createSecretChecker, errorBody, httpStatusFor } from '@redoubt/http-kit';
+import { RedoubtError } from '@redoubt/errors';
+import {
+  createBodyReader,
+  createSecretChecker,
+  fromBodyParserError,
+  httpStatusFor,
+  writeErrorResponse,
+} from '@redoubt/http-kit';
 import {
   parseConsistency,
   requirementsFor,
@@ -22,7 +27,6 @@ export const CONSISTENCY_HEADER = 'x-redoubt-consistency';
 export const KV_PREFIX = '/v1/kv';
 const ROUTE = '/v1/kv/:key';
 const ALLOWED = 'GET, HEAD, PUT, DELETE';
-const EMPTY = Buffer.alloc(0);
 const REQUEST_ID = /^[\w-]{1,128}$/;
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
@@ -47,11 +51,9 @@ export function isKvPath(url: string): boolean {
   return Number.isNaN(next) || next === 0x2f /* / */ || next === 0x3f; /* ? */
 }
 
-type Request = IncomingMessage & { body?: unknown };
-
 /**
  * `/v1/kv/<key>`: PUT, GET, HEAD, DELETE, answered by a plain node:http handler in front of the express
- * app (see gateway-server.ts). Measured here, express's per-request machinery (prototype swaps on req/res,
+ * app (main.ts, through http-kit's servePlainRoutesFirst). Measured here, express's per-request machinery (prototype swaps on req/res,
  * the router) cost about twice what a whole GET costs the gateway otherwise, so the public path does
  * without it and keeps only what it needs: the API key check (http-kit's constant-time checker), the key and
  * headers, express.raw for a PUT body, one writeHead with precomputed headers, the error catalogue's status
@@ -60,8 +62,7 @@ type Request = IncomingMessage & { body?: unknown };
 export function createKvHandler(deps: KvHandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const { router, coordinator, clock, policy, metrics, responseHeaders, logger } = deps;
   const apiKeyMatches = createSecretChecker(deps.apiKeys);
-  // inflate: false: values are opaque bytes; a content-encoded body is refused rather than silently decoded
-  const readBody = express.raw({ type: () => true, limit: deps.maxValueBytes, inflate: false });
+  const readBody = createBodyReader(deps.maxValueBytes);
 
   /** One writeHead per response: its own headers, then the precomputed ones. */
   const respond = (res: ServerResponse, requestId: string, status: number, headers: string[]) => {
@@ -70,12 +71,15 @@ export function createKvHandler(deps: KvHandlerDeps): (req: IncomingMessage, res
     res.writeHead(status, headers);
   };
 
-  const put = async (req: Request, res: ServerResponse, id: string, key: string, level: ConsistencyLevel) => {
+  const put = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    id: string,
+    key: string,
+    level: ConsistencyLevel,
+  ) => {
     const contentType = contentTypeOf(req.headers['content-type']);
-    await new Promise<void>((resolve, reject) =>
-      readBody(req as never, res as never, (error?: unknown) => (error ? reject(error) : resolve())),
-    );
-    const value = Buffer.isBuffer(req.body) ? req.body : EMPTY;
+    const value = await readBody(req, res);
     const set = router.route(key);
     const { w } = requirementsFor(level, policy, set.replicas.length);
     const record = makeRecord({ key, value, contentType, version: clock.now(), tombstone: false });
@@ -138,20 +142,9 @@ export function createKvHandler(deps: KvHandlerDeps): (req: IncomingMessage, res
     const status = httpStatusFor(error);
     const requestId = id || randomUUID();
     if (status >= 500) logger.error({ err: raw, requestId, path: req.url }, error.message);
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    const body = JSON.stringify(errorBody(error, requestId));
-    const headers = [
-      'content-type',
-      'application/json; charset=utf-8',
-      'content-length',
-      String(Buffer.byteLength(body)),
-    ];
+    const headers = [...responseHeaders, 'x-request-id', requestId];
     if (error.code === 'METHOD_NOT_ALLOWED') headers.push('allow', ALLOWED);
-    respond(res, requestId, status, headers);
-    res.end(body);
+    writeErrorResponse(res, error, requestId, headers);
   };
 
   return (req, res) => {
@@ -217,27 +210,6 @@ function quorumFailure(
     failed: outcome.failed,
     replicas: outcome.replicas,
   });
-}
-
-/** body-parser (express.raw) fails with http-errors carrying a `type`; give them catalogue codes. */
-function fromBodyParserError(error: unknown): RedoubtError {
-  if (error instanceof RedoubtError) return error;
-  const e = error as { type?: string; limit?: number; length?: number; message?: string } | undefined;
-  switch (e?.type) {
-    case 'entity.too.large':
-      return new RedoubtError(
-        'VALUE_TOO_LARGE',
-        `the body is ${e.length ?? 'over'} bytes; the limit is ${e.limit} bytes`,
-        { limit: e.limit ?? null },
-      );
-    case 'encoding.unsupported':
-    case 'request.aborted':
-    case 'request.size.invalid':
-    case 'stream.encoding.set':
-      return new RedoubtError('BODY_INVALID', e.message ?? 'the request body is malformed');
-    default:
-      return toRedoubtError(error);
-  }
 }
 
 /** Merges a version read into the clock so a later write by this gateway is newer; a wild version is ignored. */

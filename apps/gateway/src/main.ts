@@ -1,11 +1,11 @@
 import { DataNodeClient } from '@redoubt/cluster-client';
 import { loadConfigOrExit } from '@redoubt/config';
-import { listen, onShutdown } from '@redoubt/http-kit';
+import { listen, onShutdown, servePlainRoutesFirst } from '@redoubt/http-kit';
 import { createLogger } from '@redoubt/telemetry';
 import { answerClientErrorsAsJson } from './client-error.js';
 import { gatewayConfigSchema } from './gateway-config.js';
-import { servePublicPathFirst } from './gateway-server.js';
 import { assembleGateway } from './gateway-assembly.js';
+import { isKvPath } from './kv-handler.js';
 
 const config = loadConfigOrExit(gatewayConfigSchema, 'gateway');
 const logger = createLogger('gateway', config.LOG_LEVEL);
@@ -16,7 +16,9 @@ const gateway = assembleGateway(
     new DataNodeClient({ ...address, clusterToken, timeoutMs: config.REPLICA_TIMEOUT_MS }),
 );
 const { server, port } = await listen(gateway.app, config.GATEWAY_PORT, config.GATEWAY_HOST);
-servePublicPathFirst(server, gateway.app, gateway.publicPath);
+servePlainRoutesFirst(server, gateway.app, (req) =>
+  isKvPath(req.url ?? '') ? gateway.publicPath : undefined,
+);
 answerClientErrorsAsJson(server);
 logger.info(
   {

@@ -76,6 +76,8 @@ export const monitorConfigSchema = z
     RESTART_UNRESPONSIVE_AFTER_MS: env.positiveInt().default(2_000),
     /** A service its orchestrator keeps starting (or backing off) is restarted after being down this long. */
     RESTART_STUCK_AFTER_MS: env.positiveInt().default(60_000),
+    /** After the monitor started or restarted a service, how long it may boot before it counts as hung. */
+    RESTART_STARTUP_GRACE_MS: env.positiveInt().default(10_000),
     REPAIR_ON_RETURN: env.booleanFlag().default(true),
     ORCHESTRATOR: z.enum(['local', 'docker', 'none']).default('none'),
     SUPERVISOR_URL: optional(env.httpUrl()),

@@ -289,12 +289,15 @@ export class DataNodeClient implements DataNodeApi {
   }
 
   private async sendBatch(ops: BatchOp[], timeoutMs: number): Promise<BatchResult[]> {
+    // No AbortController per batch: every op keeps its own deadline in the coalescer, and undici's header
+    // and body timeouts bound the request itself.
     const res = await this.call(
       'POST',
       internalPaths.batch,
       encodeMessage({ ops }),
       { timeoutMs },
       timeoutMs,
+      false,
     );
     const response = decodeMessage<BatchResponse>(res.body);
     if (!Array.isArray(response?.results)) throw this.malformed('batch');
@@ -308,11 +311,12 @@ export class DataNodeClient implements DataNodeApi {
     body: Buffer | undefined,
     options: RequestOptions,
     defaultTimeoutMs: number,
+    abortable = true,
   ): Promise<Response> {
     if (this.closed)
       throw new RedoubtError('REPLICA_UNAVAILABLE', `the client of ${this.id} is closed`, { node: this.id });
     const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
-    const signal = this.signalFor(options, timeoutMs);
+    const signal = abortable ? this.signalFor(options, timeoutMs) : undefined;
     try {
       const headers: Record<string, string> = { [CLUSTER_TOKEN_HEADER]: this.token };
       if (body) headers['content-type'] = MSGPACK_CONTENT_TYPE;
@@ -321,7 +325,7 @@ export class DataNodeClient implements DataNodeApi {
         path,
         headers,
         body,
-        signal: signal.signal,
+        signal: signal?.signal,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
@@ -331,9 +335,9 @@ export class DataNodeClient implements DataNodeApi {
       }
       return { status: res.statusCode, body: bytes };
     } catch (error) {
-      throw fromTransportError(error, this.id, signal.timedOut());
+      throw fromTransportError(error, this.id, signal?.timedOut() ?? false);
     } finally {
-      signal.dispose();
+      signal?.dispose();
     }
   }
 

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
 import { RedoubtError } from '@redoubt/errors';
 import { createSecretChecker } from './secret-compare.js';
@@ -24,16 +25,39 @@ export function requireApiKey(keys: readonly string[]): RequestHandler {
   };
 }
 
-function requireHeaderSecret(header: string, secrets: readonly string[], what: string): RequestHandler {
+type Headers = IncomingMessage['headers'];
+
+/** Throws AUTH_MISSING / AUTH_INVALID unless `header` carries one of `secrets` (constant-time). */
+function headerSecretCheck(
+  header: string,
+  secrets: readonly string[],
+  what: string,
+): (headers: Headers) => void {
   const check = createSecretChecker(secrets);
-  return (req, _res, next) => {
-    const value = req.headers[header];
+  return (headers) => {
+    const value = headers[header];
     if (typeof value !== 'string' || value.length === 0) {
-      return next(new RedoubtError('AUTH_MISSING', `${what} is required in the ${header} header`));
+      throw new RedoubtError('AUTH_MISSING', `${what} is required in the ${header} header`);
     }
-    if (!check(value)) return next(new RedoubtError('AUTH_INVALID', `${what} is not valid`));
+    if (!check(value)) throw new RedoubtError('AUTH_INVALID', `${what} is not valid`);
+  };
+}
+
+function requireHeaderSecret(header: string, secrets: readonly string[], what: string): RequestHandler {
+  const check = headerSecretCheck(header, secrets, what);
+  return (req, _res, next) => {
+    try {
+      check(req.headers);
+    } catch (error) {
+      return next(error);
+    }
     next();
   };
+}
+
+/** The cluster token check for plain node:http handlers; throws what requireClusterToken answers. */
+export function clusterTokenCheck(token: string): (headers: Headers) => void {
+  return headerSecretCheck(CLUSTER_TOKEN_HEADER, [token], 'the cluster token');
 }
 
 /** Internal endpoints (node to node): the cluster token. */

@@ -5,6 +5,8 @@ export interface ConnectionDrain {
   middleware: RequestHandler;
   /** Watches for the shutdown signals. */
   attach(): void;
+  /** True once shutdown began (for plain node:http handlers, which add the header themselves). */
+  draining(): boolean;
 }
 
 /**
@@ -27,5 +29,6 @@ export function createConnectionDrain(): ConnectionDrain {
       process.once('SIGTERM', start);
       process.once('SIGINT', start);
     },
+    draining: () => draining,
   };
 }

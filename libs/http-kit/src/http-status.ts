@@ -24,3 +24,8 @@ const byCode: Partial<Record<ErrorCode, number>> = {
 export function httpStatusFor(error: RedoubtError): number {
   return byCode[error.code] ?? byKind[error.kind];
 }
+
+/** The JSON error body of every redoubt service. */
+export function errorBody(error: RedoubtError, requestId?: string) {
+  return { error: { code: error.code, message: error.message, details: error.details }, requestId };
+}

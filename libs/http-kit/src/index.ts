@@ -1,8 +1,9 @@
 export { secretMatches, createSecretChecker } from './secret-compare.js';
-export { httpStatusFor } from './http-status.js';
+export { httpStatusFor, errorBody } from './http-status.js';
 export {
   requireApiKey,
   requireClusterToken,
+  clusterTokenCheck,
   requireAdminKey,
   CLUSTER_TOKEN_HEADER,
   ADMIN_KEY_HEADER,
@@ -11,8 +12,15 @@ export {
   createServiceApp,
   finishServiceApp,
   methodNotAllowed,
-  errorBody,
   type ServiceAppOptions,
 } from './service-app.js';
 export { listen, onShutdown, closeGracefully } from './http-server.js';
 export { createConnectionDrain, type ConnectionDrain } from './connection-drain.js';
+export {
+  fromBodyParserError,
+  createBodyReader,
+  writeErrorResponse,
+  servePlainRoutesFirst,
+  type BodyReader,
+  type PlainHandler,
+} from './plain-route.js';

@@ -1,9 +1,10 @@
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import { randomUUID } from 'node:crypto';
-import { RedoubtError, toRedoubtError } from '@redoubt/errors';
+import { RedoubtError } from '@redoubt/errors';
 import type { Logger, Registry } from '@redoubt/telemetry';
-import { httpStatusFor } from './http-status.js';
+import { errorBody, httpStatusFor } from './http-status.js';
+import { fromBodyParserError } from './plain-route.js';
 
 export interface ServiceAppOptions {
   service: string;
@@ -73,17 +74,13 @@ export function methodNotAllowed(allowed: readonly string[]): RequestHandler {
   };
 }
 
-export function errorBody(error: RedoubtError, requestId?: string) {
-  return { error: { code: error.code, message: error.message, details: error.details }, requestId };
-}
-
 /** Adds the unknown-route handler and the one error handler that maps the catalogue to HTTP. */
 export function finishServiceApp(app: Express, logger: Logger): Express {
   app.use((req, _res, next) =>
     next(new RedoubtError('ROUTE_NOT_FOUND', `no route for ${req.method} ${req.path}`)),
   );
   const handler: ErrorRequestHandler = (rawError, req, res, _next) => {
-    const error = fromExpressError(rawError);
+    const error = fromBodyParserError(rawError);
     const status = httpStatusFor(error);
     if (status >= 500) logger.error({ err: rawError, requestId: req.id, path: req.path }, error.message);
     if (res.headersSent) {
@@ -94,33 +91,4 @@ export function finishServiceApp(app: Express, logger: Logger): Express {
   };
   app.use(handler);
   return app;
-}
-
-/** body-parser and friends throw http-errors with `type`/`status`; give them catalogue codes. */
-function fromExpressError(error: unknown): RedoubtError {
-  if (error instanceof RedoubtError) return error;
-  const e = error as { type?: string; status?: number; limit?: number; length?: number; message?: string };
-  if (e?.type === 'entity.too.large') {
-    return new RedoubtError(
-      'VALUE_TOO_LARGE',
-      `the body is ${e.length ?? 'over'} bytes; the limit is ${e.limit} bytes`,
-      {
-        limit: e.limit ?? null,
-      },
-    );
-  }
-  if (
-    e?.type === 'entity.parse.failed' ||
-    e?.type === 'encoding.unsupported' ||
-    e?.type === 'charset.unsupported'
-  ) {
-    return new RedoubtError('BODY_INVALID', e.message ?? 'malformed body');
-  }
-  if (e?.type === 'request.aborted' || e?.type === 'request.size.invalid') {
-    return new RedoubtError('BODY_INVALID', e.message ?? 'the request body was incomplete');
-  }
-  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
-    return new RedoubtError('INVALID_ARGUMENT', e.message ?? 'bad request');
-  }
-  return toRedoubtError(error);
 }

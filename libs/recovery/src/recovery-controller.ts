@@ -484,11 +484,15 @@ export class RecoveryController {
       let action: RuntimeAction | undefined;
       try {
         const runtime = await this.deps.driver.status(service.orchestratorName);
+        const lastStart = event.actions.findLast(
+          (a) => (a.action === 'start' || a.action === 'restart') && a.result === 'ok',
+        );
         const decision = decideAction(
           runtime,
           Date.now() - probe.downSince!,
           this.deps.driver.kind,
           this.decision,
+          lastStart ? Date.now() - lastStart.at : undefined,
         );
         if ('wait' in decision) {
           // Noted once per reason, so the log says why nothing was done without repeating it.

@@ -10,7 +10,7 @@ const runtime = (state: RuntimeStatus['state'], extra: Partial<RuntimeStatus> = 
   pid: null,
   ...extra,
 });
-const settings = { unresponsiveRestartMs: 2_000, stuckStartingMs: 60_000 };
+const settings = { unresponsiveRestartMs: 2_000, stuckStartingMs: 60_000, startupGraceMs: 10_000 };
 
 describe('decideAction', () => {
   it('starts what is stopped, whatever the driver', () => {
@@ -32,6 +32,18 @@ describe('decideAction', () => {
   it('gives a running but silent service a moment, then restarts it', () => {
     expect(decideAction(runtime('running'), 1_999, 'local', settings)).toHaveProperty('wait');
     expect(decideAction(runtime('running'), 2_000, 'local', settings)).toMatchObject({ act: 'restart' });
+  });
+
+  it('gives a service it started time to boot before calling it hung, then restarts it', () => {
+    expect(decideAction(runtime('running'), 5_000, 'docker', settings, 3_000)).toHaveProperty('wait');
+    expect(decideAction(runtime('running'), 5_000, 'docker', settings, 9_999)).toHaveProperty('wait');
+    expect(decideAction(runtime('running'), 12_000, 'docker', settings, 10_000)).toMatchObject({
+      act: 'restart',
+    });
+    // cut off while booting: reconnected at once, grace or not
+    expect(
+      decideAction(runtime('running', { disconnected: ['p_default'] }), 5_000, 'docker', settings, 1_000),
+    ).toMatchObject({ act: 'reconnect' });
   });
 
   it('waits while the orchestrator restarts it, and restarts one stuck starting', () => {

@@ -5,11 +5,18 @@ export interface DecisionSettings {
   unresponsiveRestartMs: number;
   /** A service the orchestrator is still starting (or backing off) is restarted after this long down. */
   stuckStartingMs: number;
+  /**
+   * After the monitor started or restarted a service, how long it may boot before "running but not
+   * answering" means hung. Without it a service that takes longer than `unresponsiveRestartMs` to boot
+   * (a loaded machine) is restarted again and again and never comes back.
+   */
+  startupGraceMs: number;
 }
 
 export const DEFAULT_DECISION_SETTINGS: DecisionSettings = {
   unresponsiveRestartMs: 2_000,
   stuckStartingMs: 60_000,
+  startupGraceMs: 10_000,
 };
 
 export type Decision = { act: RuntimeAction; reason: string } | { wait: string };
@@ -22,7 +29,8 @@ export type Decision = { act: RuntimeAction; reason: string } | { wait: string }
  * | stopped (killed, stopped, exited, given up on) | start                                               |
  * | paused                         | docker: unpause; local: restart (a SIGSTOPped process)              |
  * | running, cut off a network     | reconnect                                                           |
- * | running, not answering         | restart once down for `unresponsiveRestartMs`                       |
+ * | running, not answering         | restart once down for `unresponsiveRestartMs` (and, when the        |
+ * |                                | monitor started it, once `startupGraceMs` passed since)             |
  * | starting / restarting          | wait (the orchestrator is on it); restart after `stuckStartingMs`   |
  * | missing / unknown              | nothing to act on (reported)                                        |
  */
@@ -31,6 +39,8 @@ export function decideAction(
   downForMs: number,
   driver: 'local' | 'docker' | 'none',
   settings: DecisionSettings = DEFAULT_DECISION_SETTINGS,
+  /** Time since the monitor last started or restarted it in this incident; undefined when it did not. */
+  sinceStartedMs?: number,
 ): Decision {
   switch (runtime.state) {
     case 'unknown':
@@ -51,6 +61,10 @@ export function decideAction(
     case 'running':
       if (runtime.disconnected.length > 0)
         return { act: 'reconnect', reason: `${runtime.name} is cut off ${runtime.disconnected.join(', ')}` };
+      if (sinceStartedMs !== undefined && sinceStartedMs < settings.startupGraceMs)
+        return {
+          wait: `${runtime.name} was started; giving it ${settings.startupGraceMs} ms to boot and answer`,
+        };
       if (downForMs >= settings.unresponsiveRestartMs)
         return {
           act: 'restart',
