@@ -13,7 +13,12 @@ const gateway = assembleGateway(
   config,
   logger,
   (address, clusterToken) =>
-    new DataNodeClient({ ...address, clusterToken, timeoutMs: config.REPLICA_TIMEOUT_MS }),
+    new DataNodeClient({
+      ...address,
+      clusterToken,
+      timeoutMs: config.REPLICA_TIMEOUT_MS,
+      maxInFlight: config.NODE_BATCHES_IN_FLIGHT,
+    }),
 );
 const { server, port } = await listen(gateway.app, config.GATEWAY_PORT, config.GATEWAY_HOST);
 servePlainRoutesFirst(server, gateway.app, (req) =>

@@ -178,15 +178,23 @@ export async function executeFault(
     const measured = probeDetectRecover(fault.kind, probe.samples, before, injectedAt, execution.endedAt);
     execution.probeDetectedAt = measured.detectedAt;
     execution.probeRecoveredAt = measured.recoveredAt;
-    log(
-      `fault #${fault.index}: ${target.name} ` +
-        (measured.recoveredAt !== null
-          ? `serves again ${measured.recoveredAt - execution.endedAt} ms after the fault ended`
-          : 'did not serve again in time'),
-    );
+    log(`fault #${fault.index}: ${target.name} ${probeVerdict(measured, execution.endedAt, deadline)}`);
     return execution;
   } finally {
     await probe.stop();
     for (const name of activeNames) context.active.delete(name);
   }
+}
+
+/** What the console says the probe saw; the report's objective check uses the monitor's timings too. */
+export function probeVerdict(
+  measured: { detectedAt: number | null; recoveredAt: number | null },
+  endedAt: number,
+  deadline: number,
+): string {
+  if (measured.recoveredAt !== null)
+    return `serves again ${measured.recoveredAt - endedAt} ms after the fault ended`;
+  if (measured.detectedAt === null)
+    return "was never seen out of service by the probe (undone between two probes, e.g. by the monitor; the report has the monitor's timings)";
+  return `did not serve again within ${Math.round((deadline - endedAt) / 100) / 10} s of the fault's end`;
 }
