@@ -1,5 +1,6 @@
 export { freePort } from './free-port.js';
 export { waitForPort, portAcceptsConnections } from './wait-for-port.js';
+export { waitFor } from './wait-for.js';
 export {
   startRedisServer,
   redisServerAvailable,

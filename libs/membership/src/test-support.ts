@@ -2,31 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { startRedisServer, type RedisServerHandle } from '@redoubt/local-stack';
+import { startRedisServer, waitFor as sharedWaitFor, type RedisServerHandle } from '@redoubt/local-stack';
 import { build, type PlacementMatrix } from '@redoubt/placement';
 
-/** Polls until `probe` returns something truthy; fails with `what` after `timeoutMs`. */
-export async function waitFor<T>(
-  what: string,
-  probe: () => T | Promise<T>,
-  timeoutMs = 20_000,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value as NonNullable<T>;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (${String(last)})` : ''}`,
-      );
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** The shared polling helper, at this suite's pace (every 50 ms, 20 s by default). */
+export const waitFor = <T>(what: string, probe: () => T | Promise<T>, timeoutMs = 20_000) =>
+  sharedWaitFor(what, probe, timeoutMs, 50);
 
 /** A real redis-server in its own temporary directory, and connections that tests close afterwards. */
 export async function testRedis(): Promise<{

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Docker from 'dockerode';
+import { waitFor as sharedWaitFor } from '@redoubt/local-stack';
 import { COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL, DockerDriver, type RuntimeEvent } from './index.js';
 
 /**
@@ -15,19 +16,8 @@ let container: Docker.Container | undefined;
 let driver: DockerDriver;
 const events: RuntimeEvent[] = [];
 
-async function waitFor<T>(
-  what: string,
-  probe: () => T | Promise<T>,
-  timeoutMs = 30_000,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitFor = <T>(what: string, probe: () => T | Promise<T>, timeoutMs = 30_000) =>
+  sharedWaitFor(what, probe, timeoutMs, 100);
 
 beforeAll(async () => {
   try {

@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolve } from 'node:path';
 import { isRedoubtError } from '@redoubt/errors';
-import { freePort, REPO_ROOT, ServiceProcess, Supervisor } from '@redoubt/local-stack';
+import {
+  freePort,
+  REPO_ROOT,
+  ServiceProcess,
+  Supervisor,
+  waitFor as sharedWaitFor,
+} from '@redoubt/local-stack';
 import { SupervisorDriver, type RuntimeEvent } from './index.js';
 import { startSupervisorControlServer, type SupervisorControlServer } from './testing/index.js';
 
@@ -12,19 +18,8 @@ let control: SupervisorControlServer;
 let driver: SupervisorDriver;
 const events: RuntimeEvent[] = [];
 
-async function waitFor<T>(
-  what: string,
-  probe: () => T | Promise<T>,
-  timeoutMs = 20_000,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const waitFor = <T>(what: string, probe: () => T | Promise<T>, timeoutMs = 20_000) =>
+  sharedWaitFor(what, probe, timeoutMs, 50);
 
 beforeAll(async () => {
   supervisor = new Supervisor({ stopGraceMs: 2_000, restartPolicy: { initialDelayMs: 100 } });

@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataNodeClient } from '@redoubt/cluster-client';
 import { partitionOf } from '@redoubt/hashing';
-import { freePort, redisServerArgs, ServiceProcess, Supervisor } from '@redoubt/local-stack';
+import {
+  freePort,
+  redisServerArgs,
+  ServiceProcess,
+  Supervisor,
+  waitFor as sharedWaitFor,
+} from '@redoubt/local-stack';
 import { startSupervisorControlServer, type SupervisorControlServer } from '@redoubt/orchestrator/testing';
 import { fromJSON, replicasOf, type PlacementMatrix } from '@redoubt/placement';
 import type { ClusterStatus } from '@redoubt/recovery';
@@ -37,29 +43,9 @@ export interface TestMonitor extends Endpoint {
   process: ServiceProcess;
 }
 
-/** Polls until `probe` returns something truthy (errors count as not yet); fails naming `what`. */
-export async function waitFor<T>(
-  what: string,
-  probe: () => T | Promise<T>,
-  timeoutMs = 60_000,
-  everyMs = 100,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value as NonNullable<T>;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`,
-      );
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+/** The shared polling helper with this fixture's longer default (60 s: whole clusters converge). */
+export const waitFor = <T>(what: string, probe: () => T | Promise<T>, timeoutMs = 60_000, everyMs = 100) =>
+  sharedWaitFor(what, probe, timeoutMs, everyMs);
 
 /**
  * A cluster on loopback for the monitor's end-to-end tests: redis-server, data nodes and (optionally) a

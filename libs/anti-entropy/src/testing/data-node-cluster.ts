@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataNodeClient, type PartitionDigest } from '@redoubt/cluster-client';
 import { partitionOf } from '@redoubt/hashing';
-import { freePort, ServiceProcess } from '@redoubt/local-stack';
+import { freePort, ServiceProcess, waitFor as sharedWaitFor } from '@redoubt/local-stack';
 import { build, type PlacementMatrix } from '@redoubt/placement';
 import { formatVersion, makeRecord, makeTombstone, type StoredRecord, type Version } from '@redoubt/records';
 import { clusterViewOf, type ClusterView } from '../cluster-view.js';
@@ -183,30 +183,9 @@ export class DataNodeCluster {
 /** Keys that hash to `partition`, deterministic for a prefix. */
 export { keysInPartition } from '@redoubt/hashing';
 
-/** Polls until `probe` is truthy or the deadline passes (then throws, naming what was awaited). */
-export async function waitFor<T>(
-  what: string,
-  probe: () => T | Promise<T>,
-  timeoutMs = 60_000,
-  everyMs = 100,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+/** The shared polling helper with this fixture's longer default (60 s: whole clusters converge). */
+export const waitFor = <T>(what: string, probe: () => T | Promise<T>, timeoutMs = 60_000, everyMs = 100) =>
+  sharedWaitFor(what, probe, timeoutMs, everyMs);
 
 function* range(n: number): Iterable<number> {
   for (let i = 0; i < n; i++) yield i;
