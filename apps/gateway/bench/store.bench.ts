@@ -26,6 +26,12 @@ const VALUE_BYTES = 256;
 const PROFILE = process.env.BENCH_CPU_PROFILE === '1';
 /** For working on one target: BENCH_TARGETS=etcd,bare (ratios need all three). */
 const TARGETS = new Set((process.env.BENCH_TARGETS ?? 'redoubt,redoubt-2gw,etcd,bare').split(','));
+/** Extra node flags for the gateway and data nodes, e.g. BENCH_NODE_ARGS=--trace-deopt (output in their logs). */
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+/** For profiling one operation: BENCH_OPS=put (ratios need both). */
+const OPS = (process.env.BENCH_OPS ?? 'put,get')
+  .split(',')
+  .filter((op): op is Op => op === 'put' || op === 'get');
 
 type Op = 'put' | 'get';
 interface TargetResult {
@@ -66,7 +72,7 @@ async function measure(
   dataNodeUrls: readonly string[] = [],
 ): Promise<Record<Op, CellResult[]>> {
   const cells: Record<Op, CellResult[]> = { put: [], get: [] };
-  for (const op of ['put', 'get'] as const) {
+  for (const op of OPS) {
     await runClosedLoop(origin, 16, WARMUP_MS, requests[op]); // JIT, connections, caches
     for (const concurrency of CONCURRENCY) {
       const batchesBefore = await Promise.all(dataNodeUrls.map(dataNodeBatches));
@@ -107,10 +113,16 @@ function nodeProcess(
 ) {
   return new ServiceProcess({
     name,
-    ...(profileDir
+    ...(profileDir || NODE_ARGS.length > 0
       ? {
           command: process.execPath,
-          args: ['--cpu-prof', '--cpu-prof-dir', profileDir, '--import', 'tsx', appEntry(app)],
+          args: [
+            ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
+            ...NODE_ARGS,
+            '--import',
+            'tsx',
+            appEntry(app),
+          ],
         }
       : { app }),
     env,

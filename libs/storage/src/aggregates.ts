@@ -1,13 +1,20 @@
-import { DIGEST_BYTES } from './record-digest.js';
+import type { StorePartitionSummary } from './storage-types.js';
+import { DIGEST_BYTES, xorInto } from './record-digest.js';
 import { viewOf } from './record-layout.js';
+import { BUCKETS } from './storage-keys.js';
 
 /**
- * Running aggregates, kept in the same write transaction as the records they summarise:
+ * The running aggregates of the records a store holds, kept in memory:
  *
- * - per bucket (`buckets` database, key `[partition][bucket]`): XOR of its records' digests, record count,
- *   accounted bytes;
- * - per partition (`partitions` database, key `[partition]`): record count and bytes, so listing
- *   partitions reads one small entry per partition.
+ * - per bucket: XOR of its records' digests, record count, accounted bytes;
+ * - per partition: record count and bytes (the sums of its buckets).
+ *
+ * They used to live in LMDB beside the records, updated in every write transaction. That made every put
+ * dirty two more B-tree leaves (a bucket entry and a partition entry, at random places) and read and
+ * rewrite them: about half of a write transaction's CPU, and about two thirds of the pages a commit
+ * writes and fsyncs. Aggregates are derived data: the store keeps them here, writes them out on a clean
+ * close with a marker, and rebuilds them from the records after a crash (see RecordStore and
+ * docs/decisions/0004-aggregates-in-memory.md).
  *
  * Counts and bytes are float64 (exact up to 2^53).
  */
@@ -17,45 +24,167 @@ export interface BucketAggregate {
   bytes: number;
 }
 
-export interface PartitionTotals {
-  records: number;
-  bytes: number;
+/** One partition's buckets, flat: digests (BUCKETS x 8 bytes), records and bytes per bucket. */
+export interface PartitionAggregate {
+  digests: Buffer;
+  records: Float64Array;
+  bytes: Float64Array;
+  totalRecords: number;
+  totalBytes: number;
 }
 
-const BUCKET_ENTRY_BYTES = DIGEST_BYTES + 16;
+const ENTRY_BYTES = BUCKETS * (DIGEST_BYTES + 16);
+
+export class PartitionAggregates {
+  private readonly byPartition = new Map<number, PartitionAggregate>();
+
+  /** A record's contribution added (sign 1) to or taken out of (sign -1) its bucket. */
+  apply(partition: number, bucket: number, digest: Uint8Array, bytes: number, sign: 1 | -1): void {
+    const entry = this.entryOf(partition);
+    const at = bucket * DIGEST_BYTES;
+    xorInto(entry.digests.subarray(at, at + DIGEST_BYTES), digest);
+    entry.records[bucket]! += sign;
+    entry.bytes[bucket]! += sign * bytes;
+    entry.totalRecords += sign;
+    entry.totalBytes += sign * bytes;
+    this.forgetIfEmpty(partition, entry);
+  }
+
+  /** A bucket's aggregate replaced by one recounted from its records. */
+  setBucket(partition: number, bucket: number, aggregate: BucketAggregate): void {
+    const entry = this.entryOf(partition);
+    aggregate.digest.copy(entry.digests, bucket * DIGEST_BYTES, 0, DIGEST_BYTES);
+    entry.totalRecords += aggregate.records - entry.records[bucket]!;
+    entry.totalBytes += aggregate.bytes - entry.bytes[bucket]!;
+    entry.records[bucket] = aggregate.records;
+    entry.bytes[bucket] = aggregate.bytes;
+    this.forgetIfEmpty(partition, entry);
+  }
+
+  get(partition: number): PartitionAggregate | undefined {
+    return this.byPartition.get(partition);
+  }
+
+  /** Every partition that holds at least one record, ascending. */
+  list(): StorePartitionSummary[] {
+    return [...this.byPartition.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([partition, entry]) => ({ partition, records: entry.totalRecords, bytes: entry.totalBytes }));
+  }
+
+  partitions(): IterableIterator<[number, PartitionAggregate]> {
+    return this.byPartition.entries();
+  }
+
+  /** Forgets a partition (dropped: its records are gone). */
+  forget(partition: number): void {
+    this.byPartition.delete(partition);
+  }
+
+  clear(): void {
+    this.byPartition.clear();
+  }
+
+  /** `[digests][records f64 BE x BUCKETS][bytes f64 BE x BUCKETS]`: one partition's checkpoint entry. */
+  static encode(entry: PartitionAggregate): Buffer {
+    const out = Buffer.allocUnsafe(ENTRY_BYTES);
+    entry.digests.copy(out, 0);
+    let at = BUCKETS * DIGEST_BYTES;
+    for (let b = 0; b < BUCKETS; b++, at += 8) out.writeDoubleBE(entry.records[b]!, at);
+    for (let b = 0; b < BUCKETS; b++, at += 8) out.writeDoubleBE(entry.bytes[b]!, at);
+    return out;
+  }
+
+  /** Loads a checkpoint entry; false when it is malformed (the caller rebuilds instead). */
+  load(partition: number, bytes: Uint8Array): boolean {
+    if (bytes.length !== ENTRY_BYTES) return false;
+    const buf = viewOf(bytes);
+    const entry = emptyPartition();
+    buf.copy(entry.digests, 0, 0, BUCKETS * DIGEST_BYTES);
+    let at = BUCKETS * DIGEST_BYTES;
+    for (let b = 0; b < BUCKETS; b++, at += 8) entry.records[b] = buf.readDoubleBE(at);
+    for (let b = 0; b < BUCKETS; b++, at += 8) entry.bytes[b] = buf.readDoubleBE(at);
+    for (let b = 0; b < BUCKETS; b++) {
+      entry.totalRecords += entry.records[b]!;
+      entry.totalBytes += entry.bytes[b]!;
+    }
+    if (entry.totalRecords > 0) this.byPartition.set(partition, entry);
+    return true;
+  }
+
+  private entryOf(partition: number): PartitionAggregate {
+    let entry = this.byPartition.get(partition);
+    if (entry === undefined) {
+      entry = emptyPartition();
+      this.byPartition.set(partition, entry);
+    }
+    return entry;
+  }
+
+  private forgetIfEmpty(partition: number, entry: PartitionAggregate): void {
+    if (entry.totalRecords === 0) this.byPartition.delete(partition);
+  }
+}
 
 export function emptyBucket(): BucketAggregate {
   return { digest: Buffer.alloc(DIGEST_BYTES), records: 0, bytes: 0 };
 }
 
-export function encodeBucket(aggregate: BucketAggregate): Buffer {
-  const out = Buffer.allocUnsafe(BUCKET_ENTRY_BYTES);
-  aggregate.digest.copy(out, 0, 0, DIGEST_BYTES);
-  out.writeDoubleBE(aggregate.records, DIGEST_BYTES);
-  out.writeDoubleBE(aggregate.bytes, DIGEST_BYTES + 8);
-  return out;
-}
-
-/** Decodes into fresh memory; a missing or malformed entry is an empty bucket. */
-export function decodeBucket(bytes: Uint8Array | undefined): BucketAggregate {
-  if (!bytes || bytes.length !== BUCKET_ENTRY_BYTES) return emptyBucket();
-  const buf = viewOf(bytes);
+function emptyPartition(): PartitionAggregate {
   return {
-    digest: Buffer.from(buf.subarray(0, DIGEST_BYTES)),
-    records: buf.readDoubleBE(DIGEST_BYTES),
-    bytes: buf.readDoubleBE(DIGEST_BYTES + 8),
+    digests: Buffer.alloc(BUCKETS * DIGEST_BYTES),
+    records: new Float64Array(BUCKETS),
+    bytes: new Float64Array(BUCKETS),
+    totalRecords: 0,
+    totalBytes: 0,
   };
 }
 
-export function encodeTotals(totals: PartitionTotals): Buffer {
-  const out = Buffer.allocUnsafe(16);
-  out.writeDoubleBE(totals.records, 0);
-  out.writeDoubleBE(totals.bytes, 8);
-  return out;
-}
+/**
+ * The aggregate changes one write transaction makes, applied to the in-memory aggregates only when the
+ * transaction's callback completes (a callback that throws aborts its LMDB child transaction, and then
+ * must change nothing). A bucket marked for rebuild (a record with a damaged header was replaced or
+ * removed, so its old contribution is unknown) is recounted from its records at the end instead.
+ */
+export class AggregateChanges {
+  private readonly deltas: {
+    partition: number;
+    bucket: number;
+    digest: Buffer;
+    bytes: number;
+    sign: 1 | -1;
+  }[] = [];
+  private readonly rebuilds = new Map<string, { partition: number; bucket: number }>();
 
-export function decodeTotals(bytes: Uint8Array | undefined): PartitionTotals {
-  if (!bytes || bytes.length !== 16) return { records: 0, bytes: 0 };
-  const buf = viewOf(bytes);
-  return { records: buf.readDoubleBE(0), bytes: buf.readDoubleBE(8) };
+  add(partition: number, bucket: number, digest: Buffer, bytes: number): void {
+    this.deltas.push({ partition, bucket, digest, bytes, sign: 1 });
+  }
+
+  remove(partition: number, bucket: number, digest: Buffer, bytes: number): void {
+    this.deltas.push({ partition, bucket, digest, bytes, sign: -1 });
+  }
+
+  rebuild(partition: number, bucket: number): void {
+    this.rebuilds.set(`${partition}:${bucket}`, { partition, bucket });
+  }
+
+  /** `count` recounts one bucket from the records as the transaction sees them. */
+  applyTo(
+    aggregates: PartitionAggregates,
+    count: (partition: number, bucket: number) => BucketAggregate,
+  ): void {
+    if (this.rebuilds.size === 0) {
+      for (const d of this.deltas) aggregates.apply(d.partition, d.bucket, d.digest, d.bytes, d.sign);
+      return;
+    }
+    const recounted = [...this.rebuilds.values()].map((b) => ({
+      ...b,
+      aggregate: count(b.partition, b.bucket),
+    }));
+    for (const d of this.deltas) {
+      if (this.rebuilds.has(`${d.partition}:${d.bucket}`)) continue; // the recount includes it
+      aggregates.apply(d.partition, d.bucket, d.digest, d.bytes, d.sign);
+    }
+    for (const r of recounted) aggregates.setBucket(r.partition, r.bucket, r.aggregate);
+  }
 }

@@ -4,15 +4,7 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import { RedoubtError, toRedoubtError } from '@redoubt/errors';
 import { DEFAULT_PARTITIONS, MAX_PARTITIONS } from '@redoubt/hashing';
 import { checksumOf, isIntact, type StoredRecord, type Version } from '@redoubt/records';
-import {
-  decodeBucket,
-  decodeTotals,
-  emptyBucket,
-  encodeBucket,
-  encodeTotals,
-  type BucketAggregate,
-  type PartitionTotals,
-} from './aggregates.js';
+import { AggregateChanges, PartitionAggregates, emptyBucket, type BucketAggregate } from './aggregates.js';
 import { DIGEST_BYTES, recordDigest, rootOf, xorInto } from './record-digest.js';
 import {
   decodeHeader,
@@ -24,6 +16,7 @@ import {
 import { assertPartition, bucketInPartition, validateIncoming } from './record-validation.js';
 import {
   BUCKETS,
+  PARTITION_PREFIX_BYTES,
   RECORD_PREFIX_BYTES,
   bucketEnd,
   bucketKey,
@@ -64,6 +57,16 @@ const DEFAULT_PAGE = 256;
 const DROP_CHUNK = 1_000;
 const FORMAT_KEY = Buffer.from('format');
 const FORMAT_VERSION = 1;
+/** In `meta` only between a clean close and the next open: the `aggregates` database can be trusted. */
+const AGGREGATES_CLEAN_KEY = Buffer.from('aggregates-clean');
+
+/** How the store got its aggregates when it opened (logged by the data node). */
+export interface AggregatesRecovery {
+  /** `checkpoint`: written by the last clean close; `rebuilt`: recounted from every record. */
+  source: 'checkpoint' | 'rebuilt';
+  records: number;
+  ms: number;
+}
 
 /**
  * The durable record store of a data node, on LMDB (see the README for why LMDB and for the layout).
@@ -80,15 +83,20 @@ const FORMAT_VERSION = 1;
 export class RecordStore {
   readonly partitions: number;
   readonly path: string;
+  readonly recovery: AggregatesRecovery;
   private readonly env: RootDatabase;
   /** [partition][bucket][key] -> record bytes with their bookkeeping header (record-layout.ts). */
   private readonly records: BinaryDb;
-  /** [partition][bucket] -> bucket digest, records, bytes. */
-  private readonly buckets: BinaryDb;
-  /** [partition] -> records, bytes. */
-  private readonly totals: BinaryDb;
+  /** [partition] -> that partition's bucket aggregates, as of the last clean close (aggregates.ts). */
+  private readonly checkpoint: BinaryDb;
+  private readonly meta: BinaryDb;
+  private readonly aggregates = new PartitionAggregates();
   private readonly observer: StoreObserver;
   private closing = false;
+  /** Set by the close transaction that wrote the checkpoint: no write may follow it. */
+  private checkpointed = false;
+  /** A write failed after changing the in-memory aggregates: they are recounted at the next open. */
+  private checkpointBlocked = false;
 
   private constructor(options: RecordStoreOptions) {
     this.path = options.path;
@@ -104,9 +112,10 @@ export class RecordStore {
     try {
       const binary = { keyEncoding: 'binary', encoding: 'binary' } as const;
       this.records = this.env.openDB<Buffer, Buffer>('records', binary);
-      this.buckets = this.env.openDB<Buffer, Buffer>('buckets', binary);
-      this.totals = this.env.openDB<Buffer, Buffer>('partitions', binary);
-      this.checkFormat(this.env.openDB<Buffer, Buffer>('meta', binary));
+      this.checkpoint = this.env.openDB<Buffer, Buffer>('aggregates', binary);
+      this.meta = this.env.openDB<Buffer, Buffer>('meta', binary);
+      this.checkFormat(this.meta);
+      this.recovery = this.loadAggregates();
     } catch (error) {
       void this.env.close();
       throw error;
@@ -165,7 +174,7 @@ export class RecordStore {
     try {
       applied = await this.env.childTransaction(() => this.applyInTransaction(prepared, results));
     } catch (error) {
-      throw this.storeError(error);
+      throw this.failedWrite(error);
     }
     this.observer.committed?.((performance.now() - started) / 1000, applied);
     return results;
@@ -175,19 +184,9 @@ export class RecordStore {
   digest(partition: number): StoreDigest {
     this.assertOpen();
     assertPartition(partition, this.partitions);
-    const digests = Buffer.alloc(BUCKETS * DIGEST_BYTES);
-    let records = 0;
-    let bytes = 0;
-    for (const { key, value } of this.buckets.getRange({
-      start: partitionKey(partition),
-      end: partitionEnd(partition),
-    })) {
-      const aggregate = decodeBucket(value);
-      aggregate.digest.copy(digests, bucketOfRecordKey(key) * DIGEST_BYTES);
-      records += aggregate.records;
-      bytes += aggregate.bytes;
-    }
-    return digestOf(partition, digests, records, bytes);
+    const entry = this.aggregates.get(partition);
+    if (entry === undefined) return digestOf(partition, Buffer.alloc(BUCKETS * DIGEST_BYTES), 0, 0);
+    return digestOf(partition, Buffer.from(entry.digests), entry.totalRecords, entry.totalBytes);
   }
 
   /**
@@ -219,12 +218,7 @@ export class RecordStore {
   /** Every partition that holds at least one record (tombstones count), ascending. */
   listPartitions(): StorePartitionSummary[] {
     this.assertOpen();
-    const out: StorePartitionSummary[] = [];
-    for (const { key, value } of this.totals.getRange({})) {
-      const totals = decodeTotals(value);
-      out.push({ partition: key.readUInt32BE(0), records: totals.records, bytes: totals.bytes });
-    }
-    return out;
+    return this.aggregates.list();
   }
 
   /** Records and bytes over every partition (one small entry read per partition). */
@@ -284,13 +278,13 @@ export class RecordStore {
     const end = partitionEnd(partition);
     let removed = 0;
     // Bounded: one chunk per DROP_CHUNK records present at the start, plus slack for writes racing in.
-    const maxChunks = Math.ceil(decodeTotals(this.totals.getBinary(start)).records / DROP_CHUNK) + 100;
+    const maxChunks = Math.ceil((this.aggregates.get(partition)?.totalRecords ?? 0) / DROP_CHUNK) + 100;
     for (let chunk = 0; chunk < maxChunks; chunk++) {
       let count: number;
       try {
-        count = await this.env.childTransaction(() => this.dropChunk(start, end));
+        count = await this.env.childTransaction(() => this.dropChunk(partition, start, end));
       } catch (error) {
-        throw this.storeError(error);
+        throw this.failedWrite(error);
       }
       removed += count;
       if (count === 0) break;
@@ -338,10 +332,18 @@ export class RecordStore {
     return this.env.getStats() as Record<string, unknown>;
   }
 
-  /** Waits for queued writes, then closes the environment. Idempotent. */
+  /**
+   * Waits for queued writes, writes the aggregates out with the clean marker (one transaction queued
+   * after every write already queued), then closes the environment. Idempotent.
+   */
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    try {
+      if (!this.checkpointBlocked) await this.env.transaction(() => this.writeCheckpoint());
+    } catch {
+      // No marker, so the next open rebuilds the aggregates from the records: slower, never wrong.
+    }
     await this.env.close();
   }
 
@@ -379,7 +381,8 @@ export class RecordStore {
     prepared: readonly (PreparedPut | undefined)[],
     results: PutManyResult[],
   ): number {
-    const aggregates = new AggregateUpdates(this.records, this.buckets, this.totals);
+    this.assertNotCheckpointed();
+    const aggregates = new AggregateChanges();
     let applied = 0;
     for (let i = 0; i < prepared.length; i++) {
       const put = prepared[i];
@@ -410,29 +413,96 @@ export class RecordStore {
       results[i] = { status: 'applied', current: put.record.version };
       applied++;
     }
-    aggregates.write();
+    aggregates.applyTo(this.aggregates, (p, b) => this.countBucket(p, b));
     return applied;
   }
 
-  private dropChunk(start: Buffer, end: Buffer): number {
+  private dropChunk(partition: number, start: Buffer, end: Buffer): number {
+    this.assertNotCheckpointed();
     const keys = [...this.records.getKeys({ start, end, limit: DROP_CHUNK })];
-    const aggregates = new AggregateUpdates(this.records, this.buckets, this.totals);
+    const aggregates = new AggregateChanges();
     for (const key of keys) {
       const stored = this.records.getBinaryFast(key);
       const header = stored === undefined ? undefined : decodeHeader(stored);
-      const partition = partitionOfRecordKey(key);
       const bucket = bucketOfRecordKey(key);
       this.records.remove(key);
       if (header !== undefined) aggregates.remove(partition, bucket, header.digest, header.bytes);
       else aggregates.rebuild(partition, bucket);
     }
-    if (keys.length === 0) {
-      // Nothing left: clear whatever aggregates remain (they can only be empty or stale by now).
-      for (const key of [...this.buckets.getKeys({ start, end })]) this.buckets.remove(key);
-      this.totals.remove(start);
-    }
-    aggregates.write();
+    aggregates.applyTo(this.aggregates, (p, b) => this.countBucket(p, b));
+    // Nothing left: whatever the aggregates still say of the partition can only be stale.
+    if (keys.length === 0) this.aggregates.forget(partition);
     return keys.length;
+  }
+
+  /**
+   * The aggregates at open: from the checkpoint of the last clean close when its marker is there, else
+   * recounted from every record (after a crash, or a store written by an older version). The marker is
+   * removed durably before the store takes any write, so a crash later never leaves a stale checkpoint
+   * that looks trustworthy.
+   */
+  private loadAggregates(): AggregatesRecovery {
+    const started = performance.now();
+    let source: AggregatesRecovery['source'] = 'rebuilt';
+    if (this.meta.getBinary(AGGREGATES_CLEAN_KEY) !== undefined) {
+      source = 'checkpoint';
+      for (const { key, value } of this.checkpoint.getRange({})) {
+        if (key.length !== PARTITION_PREFIX_BYTES || !this.aggregates.load(key.readUInt32BE(0), value)) {
+          source = 'rebuilt';
+          break;
+        }
+      }
+      this.meta.removeSync(AGGREGATES_CLEAN_KEY);
+    }
+    if (source === 'rebuilt') this.rebuildAggregates();
+    let records = 0;
+    for (const summary of this.aggregates.list()) records += summary.records;
+    return { source, records, ms: Math.round(performance.now() - started) };
+  }
+
+  /** Every record's header read once; records whose header is damaged count for nothing (as in countBucket). */
+  private rebuildAggregates(): void {
+    this.aggregates.clear();
+    for (const { key, value } of this.records.getRange({})) {
+      const header = decodeHeader(value);
+      if (header === undefined) continue;
+      this.aggregates.apply(
+        partitionOfRecordKey(key),
+        bucketOfRecordKey(key),
+        header.digest,
+        header.bytes,
+        1,
+      );
+    }
+  }
+
+  /** Runs as the last transaction before close: the aggregates and the marker that says they are whole. */
+  private writeCheckpoint(): void {
+    for (const key of [...this.checkpoint.getKeys({})]) this.checkpoint.remove(key);
+    for (const [partition, entry] of this.aggregates.partitions()) {
+      this.checkpoint.put(partitionKey(partition), PartitionAggregates.encode(entry));
+    }
+    this.meta.put(AGGREGATES_CLEAN_KEY, Buffer.from([1]));
+    this.checkpointed = true;
+  }
+
+  private assertNotCheckpointed(): void {
+    if (this.checkpointed) throw new RedoubtError('STORE_UNAVAILABLE', 'the record store is closed');
+  }
+
+  /** A bucket's aggregate from its records' headers (records whose header is damaged count for nothing). */
+  private countBucket(partition: number, bucket: number): BucketAggregate {
+    const aggregate = emptyBucket();
+    const range = { start: bucketKey(partition, bucket), end: bucketEnd(partition, bucket) };
+    for (const key of [...this.records.getKeys(range)]) {
+      const stored = this.records.getBinaryFast(key);
+      const header = stored === undefined ? undefined : decodeHeader(stored);
+      if (header === undefined) continue;
+      xorInto(aggregate.digest, header.digest);
+      aggregate.records += 1;
+      aggregate.bytes += header.bytes;
+    }
+    return aggregate;
   }
 
   private readPage(
@@ -500,6 +570,22 @@ export class RecordStore {
 
   private assertOpen(): void {
     if (this.closing) throw new RedoubtError('STORE_UNAVAILABLE', 'the record store is closed');
+  }
+
+  /**
+   * A write transaction failed after its callback may have changed the in-memory aggregates: recount
+   * them from what is committed, and never checkpoint them at close (the next open recounts again).
+   */
+  private failedWrite(error: unknown): RedoubtError {
+    if (!this.closing && !(error instanceof RedoubtError)) {
+      this.checkpointBlocked = true;
+      try {
+        this.rebuildAggregates();
+      } catch {
+        // The store is failing as a whole; the write's error below says so.
+      }
+    }
+    return this.storeError(error);
   }
 
   private storeError(error: unknown): RedoubtError {
@@ -579,110 +665,4 @@ function digestOf(partition: number, digests: Buffer, records: number, bytes: nu
   for (let b = 0; b < BUCKETS; b++)
     buckets[b] = digests.toString('hex', b * DIGEST_BYTES, (b + 1) * DIGEST_BYTES);
   return { partition, root: rootOf(digests), buckets, records, bytes };
-}
-
-/**
- * Aggregate changes of one transaction, read once and written once per touched bucket and partition.
- * A bucket marked for rebuild (a record with a damaged header was replaced or removed, so its old
- * contribution is unknown) is recounted from its records at write time instead, and the totals of its
- * partition are then summed from the partition's buckets.
- */
-class AggregateUpdates {
-  private readonly bucketUpdates = new Map<
-    string,
-    { partition: number; bucket: number; key: Buffer; aggregate: BucketAggregate }
-  >();
-  private readonly totalUpdates = new Map<number, PartitionTotals>();
-  private readonly rebuilds = new Set<string>();
-
-  constructor(
-    private readonly records: BinaryDb,
-    private readonly buckets: BinaryDb,
-    private readonly totals: BinaryDb,
-  ) {}
-
-  add(partition: number, bucket: number, digest: Buffer, bytes: number): void {
-    this.apply(partition, bucket, digest, bytes, 1);
-  }
-
-  remove(partition: number, bucket: number, digest: Buffer, bytes: number): void {
-    this.apply(partition, bucket, digest, bytes, -1);
-  }
-
-  rebuild(partition: number, bucket: number): void {
-    this.entry(partition, bucket);
-    this.rebuilds.add(`${partition}:${bucket}`);
-  }
-
-  write(): void {
-    const recount = new Set<number>();
-    for (const [id, update] of this.bucketUpdates) {
-      let aggregate = update.aggregate;
-      if (this.rebuilds.has(id)) {
-        aggregate = this.count(update.partition, update.bucket);
-        recount.add(update.partition);
-      }
-      if (aggregate.records === 0) this.buckets.remove(update.key);
-      else this.buckets.put(update.key, encodeBucket(aggregate));
-    }
-    for (const partition of recount) this.totalUpdates.set(partition, this.sumBuckets(partition));
-    for (const [partition, totals] of this.totalUpdates) {
-      const key = partitionKey(partition);
-      if (totals.records === 0) this.totals.remove(key);
-      else this.totals.put(key, encodeTotals(totals));
-    }
-  }
-
-  private entry(partition: number, bucket: number) {
-    const id = `${partition}:${bucket}`;
-    let update = this.bucketUpdates.get(id);
-    if (update === undefined) {
-      const key = bucketKey(partition, bucket);
-      update = { partition, bucket, key, aggregate: decodeBucket(this.buckets.getBinaryFast(key)) };
-      this.bucketUpdates.set(id, update);
-    }
-    return update;
-  }
-
-  private apply(partition: number, bucket: number, digest: Buffer, bytes: number, sign: 1 | -1): void {
-    const aggregate = this.entry(partition, bucket).aggregate;
-    let totals = this.totalUpdates.get(partition);
-    if (totals === undefined) {
-      totals = decodeTotals(this.totals.getBinaryFast(partitionKey(partition)));
-      this.totalUpdates.set(partition, totals);
-    }
-    xorInto(aggregate.digest, digest);
-    aggregate.records += sign;
-    aggregate.bytes += sign * bytes;
-    totals.records += sign;
-    totals.bytes += sign * bytes;
-  }
-
-  /** A bucket's aggregate from its records' headers (records whose header is damaged count for nothing). */
-  private count(partition: number, bucket: number): BucketAggregate {
-    const aggregate = emptyBucket();
-    const range = { start: bucketKey(partition, bucket), end: bucketEnd(partition, bucket) };
-    for (const key of [...this.records.getKeys(range)]) {
-      const stored = this.records.getBinaryFast(key);
-      const header = stored === undefined ? undefined : decodeHeader(stored);
-      if (header === undefined) continue;
-      xorInto(aggregate.digest, header.digest);
-      aggregate.records += 1;
-      aggregate.bytes += header.bytes;
-    }
-    return aggregate;
-  }
-
-  private sumBuckets(partition: number): PartitionTotals {
-    const totals = { records: 0, bytes: 0 };
-    for (const { value } of this.buckets.getRange({
-      start: partitionKey(partition),
-      end: partitionEnd(partition),
-    })) {
-      const aggregate = decodeBucket(value);
-      totals.records += aggregate.records;
-      totals.bytes += aggregate.bytes;
-    }
-    return totals;
-  }
 }

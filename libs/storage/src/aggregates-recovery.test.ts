@@ -1,0 +1,89 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { RecordStore } from './record-store.js';
+import type { StoreDigest } from './storage-types.js';
+import { partitionOfKey, record, tempStore, version, type TempStore } from './testing/store-fixtures.js';
+
+const P = 8;
+const writer = fileURLToPath(new URL('./testing/crashing-writer.ts', import.meta.url));
+let handles: TempStore[] = [];
+afterEach(async () => {
+  await Promise.all(handles.map((h) => h.dispose()));
+  handles = [];
+});
+
+/** Runs the crashing writer on `dir`: what it reported just before its SIGKILL. */
+function crashAfterWriting(dir: string, count: number): { recovery: string; digests: StoreDigest[] } {
+  let out = '';
+  try {
+    execFileSync(process.execPath, ['--import', 'tsx', writer, dir, String(P), String(count)], {
+      encoding: 'utf8',
+    });
+  } catch (error) {
+    const failed = error as { signal?: string; stdout?: string };
+    expect(failed.signal).toBe('SIGKILL');
+    out = failed.stdout ?? '';
+  }
+  return JSON.parse(out.trim()) as { recovery: string; digests: StoreDigest[] };
+}
+
+function everyDigest(store: RecordStore): StoreDigest[] {
+  return store.listPartitions().map((p) => store.digest(p.partition));
+}
+
+function everyRecomputed(store: RecordStore): StoreDigest[] {
+  return store.listPartitions().map((p) => store.recomputeDigest(p.partition));
+}
+
+describe('RecordStore aggregates across restarts', () => {
+  it('reopens from the checkpoint a clean close wrote, with the same digests', async () => {
+    const handle = tempStore({ partitions: P });
+    handles.push(handle);
+    for (let i = 0; i < 200; i++) {
+      const r = record(`clean-${i}`, `v${i}`, version(1_000 + i));
+      await handle.store.put(partitionOfKey(r.key, P), r);
+    }
+    const before = everyDigest(handle.store);
+    expect(handle.store.recovery.source).toBe('rebuilt'); // a new store has nothing to load
+
+    const reopened = await handle.reopen();
+    expect(reopened.recovery).toMatchObject({ source: 'checkpoint', records: 200 });
+    expect(everyDigest(reopened)).toEqual(before);
+    expect(everyDigest(reopened)).toEqual(everyRecomputed(reopened));
+  });
+
+  it('recounts the aggregates from the records after a crash, so digests stay exact', async () => {
+    const handle = tempStore({ partitions: P });
+    handles.push(handle);
+    const r = record('before-crash', 'x', version(1));
+    await handle.store.put(partitionOfKey(r.key, P), r);
+    await handle.store.close(); // a clean close: the writer below loads its checkpoint, then crashes
+
+    const crashed = crashAfterWriting(handle.dir, 300);
+    expect(crashed.recovery).toBe('checkpoint');
+
+    handle.store = RecordStore.open({ path: handle.dir, partitions: P });
+    // The checkpoint the writer loaded must not be trusted again: its marker went before its first write.
+    expect(handle.store.recovery).toMatchObject({ source: 'rebuilt', records: 301 });
+    expect(everyDigest(handle.store)).toEqual(crashed.digests.sort((a, b) => a.partition - b.partition));
+    expect(everyDigest(handle.store)).toEqual(everyRecomputed(handle.store));
+  });
+
+  it('refuses writes queued after the closing checkpoint instead of leaving it stale', async () => {
+    const handle = tempStore({ partitions: P });
+    handles.push(handle);
+    const keep = record('kept', 'x', version(1));
+    await handle.store.put(partitionOfKey(keep.key, P), keep);
+    const closing = handle.store.close();
+    const late = record('late', 'y', version(2));
+    await expect(handle.store.put(partitionOfKey(late.key, P), late)).rejects.toMatchObject({
+      code: 'STORE_UNAVAILABLE',
+    });
+    await closing;
+    const reopened = await handle.reopen();
+    expect(reopened.recovery.source).toBe('checkpoint');
+    expect(reopened.get(partitionOfKey(late.key, P), 'late')).toBeNull();
+    expect(everyDigest(reopened)).toEqual(everyRecomputed(reopened));
+  });
+});
