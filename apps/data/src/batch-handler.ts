@@ -1,13 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { RedoubtError, toRedoubtError } from '@redoubt/errors';
-import {
-  MAX_BATCH_BODY_BYTES,
-  MAX_BATCH_OPS,
-  MSGPACK_CONTENT_TYPE,
-  internalPaths,
-  type BatchOp,
-  type BatchResult,
-} from '@redoubt/cluster-client';
+import { toRedoubtError } from '@redoubt/errors';
+import { MAX_BATCH_BODY_BYTES, MSGPACK_CONTENT_TYPE, internalPaths } from '@redoubt/cluster-client';
 import {
   clusterTokenCheck,
   createBodyReader,
@@ -15,10 +8,11 @@ import {
   type PlainHandler,
 } from '@redoubt/http-kit';
 import { encodeMessage } from '@redoubt/records';
-import type { PutItem, RecordStore } from '@redoubt/storage';
+import type { RecordStore } from '@redoubt/storage';
 import type { Logger } from '@redoubt/telemetry';
 import type { DataMetrics } from './data-metrics.js';
-import { decodeMessageBody, wireError } from './message-http.js';
+import { opsOf, runBatch } from './batch-runner.js';
+import { decodeMessageBody } from './message-http.js';
 
 const ROUTE = internalPaths.batch;
 const REQUEST_ID = /^[\w-]{1,128}$/;
@@ -55,7 +49,8 @@ export function createBatchHandler(deps: BatchHandlerDeps): PlainHandler {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     checkToken(req.headers);
     const body = await readBody(req, res);
-    const results = await runBatch(store, metrics, opsOf(body, req.headers['content-type']));
+    const decoded = decodeMessageBody<{ ops?: unknown } | undefined>(body, req.headers['content-type']);
+    const results = await runBatch(store, metrics, opsOf(decoded));
     const answer = encodeMessage({ results });
     const headers = [
       'content-type',
@@ -94,62 +89,4 @@ export function createBatchHandler(deps: BatchHandlerDeps): PlainHandler {
       if (status >= 500) logger.error({ err: raw, requestId, path: ROUTE }, error.message);
     });
   };
-}
-
-function opsOf(body: Buffer, contentType: string | undefined): BatchOp[] {
-  const ops = decodeMessageBody<{ ops?: unknown } | undefined>(body, contentType)?.ops;
-  if (!Array.isArray(ops)) throw new RedoubtError('BODY_INVALID', 'a batch is { ops: [...] }');
-  if (ops.length > MAX_BATCH_OPS) {
-    throw new RedoubtError('BODY_INVALID', `a batch carries at most ${MAX_BATCH_OPS} ops`, {
-      ops: ops.length,
-    });
-  }
-  return ops as BatchOp[];
-}
-
-async function runBatch(store: RecordStore, metrics: DataMetrics, ops: BatchOp[]): Promise<BatchResult[]> {
-  const results: BatchResult[] = new Array(ops.length);
-  const puts: PutItem[] = [];
-  const putAt: number[] = [];
-  for (let i = 0; i < ops.length; i++) {
-    const op = ops[i];
-    if (op?.op === 'put') {
-      puts.push({ partition: op.partition, record: op.record });
-      putAt.push(i);
-    } else if (op?.op === 'get') {
-      try {
-        const record = store.get(op.partition, op.key);
-        results[i] = { record };
-        metrics.ops.inc({ op: 'get', outcome: record ? 'found' : 'missing' });
-      } catch (error) {
-        results[i] = failed('get', error, metrics);
-      }
-    } else {
-      results[i] = failed(
-        'unknown',
-        new RedoubtError('INVALID_ARGUMENT', 'op must be "put" or "get"'),
-        metrics,
-      );
-    }
-  }
-  if (puts.length > 0) {
-    const outcomes = await store.putMany(puts);
-    for (let j = 0; j < outcomes.length; j++) {
-      const outcome = outcomes[j]!;
-      if (outcome instanceof RedoubtError) {
-        results[putAt[j]!] = failed('put', outcome, metrics);
-      } else {
-        results[putAt[j]!] = outcome;
-        metrics.ops.inc({ op: 'put', outcome: outcome.status });
-      }
-    }
-  }
-  return results;
-}
-
-function failed(op: string, error: unknown, metrics: DataMetrics): BatchResult {
-  const e = toRedoubtError(error);
-  metrics.ops.inc({ op, outcome: e.code });
-  metrics.errors.inc({ code: e.code });
-  return { error: wireError(e) };
 }

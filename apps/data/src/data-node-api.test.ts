@@ -56,8 +56,9 @@ describe('data node internal API', () => {
     await intruder.close();
   });
 
-  it('coalesces hundreds of concurrent puts and gets into few batch requests, with per-op results', async () => {
-    const batchesBefore = await metric('redoubt_data_requests_total{route="/internal/v1/batch"');
+  it('coalesces hundreds of concurrent puts and gets into few batch frames, with per-op results', async () => {
+    const frames = 'redoubt_data_requests_total{route="/internal/v1/batch-channel",method="FRAME"';
+    const batchesBefore = await metric(frames);
     const keys = keysIn(3, P, 300, 'batch');
     const records = keys.map((key, i) =>
       record(key, Buffer.from([i % 256, 0, 255]), version(100 + i), 'application/octet-stream'),
@@ -70,7 +71,7 @@ describe('data node internal API', () => {
       expect(Buffer.from(g!.value).equals(Buffer.from(records[i]!.value))).toBe(true);
       expect(g!.contentType).toBe('application/octet-stream');
     });
-    const batches = (await metric('redoubt_data_requests_total{route="/internal/v1/batch"')) - batchesBefore;
+    const batches = (await metric(frames)) - batchesBefore;
     // Calls made in one turn leave together: 300 puts = 256 + 44, 300 gets = 256 + 44.
     expect(batches).toBeLessThanOrEqual(4);
     expect(batches).toBeGreaterThan(0);

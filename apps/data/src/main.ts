@@ -3,6 +3,7 @@ import { listen, onShutdown, createConnectionDrain, servePlainRoutesFirst } from
 import { RecordStore } from '@redoubt/storage';
 import { createLogger, createMetricsRegistry } from '@redoubt/telemetry';
 import { dataConfigSchema } from './data-config.js';
+import { serveBatchChannel } from './batch-channel-server.js';
 import { createBatchHandler, isBatchRequest } from './batch-handler.js';
 import { createDataApp } from './data-app.js';
 import { createDataMetrics } from './data-metrics.js';
@@ -43,6 +44,13 @@ const batch = createBatchHandler({
   draining: drain.draining,
 });
 servePlainRoutesFirst(server, app, (req) => (isBatchRequest(req) ? batch : undefined));
+const channels = serveBatchChannel(server, {
+  store,
+  metrics,
+  logger,
+  clusterToken: config.CLUSTER_TOKEN,
+  draining: drain.draining,
+});
 // Partition streams can take longer than http-kit's 30 s whole-request limit: no limit on a request as a
 // whole, but a socket that moves no byte for two minutes is closed (headersTimeout still guards headers).
 server.requestTimeout = 0;
@@ -53,4 +61,7 @@ logger.info(
 );
 
 // SIGTERM: stop accepting, let in-flight requests (and their commits) finish, then close LMDB.
+// Batch channels are upgraded sockets that HTTP's idle sweep does not see, yet server.close() waits for
+// them: at the signal each ends once its frames in flight are answered.
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => channels.close());
 onShutdown(logger, [server], () => store.close());

@@ -58,7 +58,11 @@ async function dataNodeBatches(url: string): Promise<{ ops: number; batches: num
   for (const line of text.split('\n')) {
     const value = Number(line.slice(line.lastIndexOf(' ') + 1));
     if (line.startsWith('redoubt_data_ops_total{')) ops += value;
-    else if (line.startsWith('redoubt_data_requests_total{') && line.includes('batch')) batches += value;
+    else if (
+      line.startsWith('redoubt_data_requests_total{') &&
+      (line.includes('route="/internal/v1/batch"') || line.includes('method="FRAME"'))
+    )
+      batches += value;
   }
   return { ops, batches };
 }

@@ -8,7 +8,7 @@ import type { BatchRequest } from './internal-protocol.js';
 
 /**
  * The client against real sockets that misbehave in the ways a node can: refuse, hang, answer errors,
- * damage a record, cut a stream short. (The client against a real data node is tested in apps/data.)
+ * damage a record, cut a stream short (batches over HTTP; batch-channel.test.ts covers the channel). (The client against a real data node is tested in apps/data.)
  */
 const record = makeRecord({
   key: 'k',
@@ -41,8 +41,15 @@ async function listen(server: Server | TcpServer): Promise<string> {
   return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
 }
 
+/** Batches by HTTP here (what these fake nodes speak); the channel has batch-channel.test.ts. */
 function client(url: string, timeoutMs = 2_000): DataNodeClient {
-  const c = new DataNodeClient({ id: 'n1', url, clusterToken: 'token-0123456789abcdef', timeoutMs });
+  const c = new DataNodeClient({
+    id: 'n1',
+    url,
+    clusterToken: 'token-0123456789abcdef',
+    timeoutMs,
+    batchTransport: 'http',
+  });
   clients.push(c);
   return c;
 }

@@ -3,6 +3,7 @@ import { Pool } from 'undici';
 import { RedoubtError } from '@redoubt/errors';
 import { CLUSTER_TOKEN_HEADER } from '@redoubt/http-kit';
 import { decodeMessage, encodeMessage, isIntact, type StoredRecord } from '@redoubt/records';
+import { BatchChannel } from './batch-channel.js';
 import { BatchCoalescer } from './batch-coalescer.js';
 import type {
   DataNodeApi,
@@ -45,6 +46,11 @@ export interface DataNodeClientOptions {
   maxQueued?: number;
   /** Keep-alive connections to the node. Default 16. */
   connections?: number;
+  /**
+   * How batches travel: `channel` (default), framed on one upgraded connection (batch-channel.ts), with
+   * HTTP as the fallback for a node without the channel; `http`, one POST per batch.
+   */
+  batchTransport?: 'channel' | 'http';
 }
 
 /** Extra StreamOut options this client understands (beyond the DataNodeApi contract). */
@@ -76,6 +82,7 @@ export class DataNodeClient implements DataNodeApi {
   private readonly adminTimeoutMs: number;
   private readonly streamIdleTimeoutMs: number;
   private readonly coalescer: BatchCoalescer;
+  private readonly channel: BatchChannel | undefined;
   private closed = false;
 
   constructor(options: DataNodeClientOptions) {
@@ -91,6 +98,10 @@ export class DataNodeClient implements DataNodeApi {
       keepAliveTimeout: 30_000, // below the server's 65 s, so the client always closes first
       keepAliveMaxTimeout: 60_000,
     });
+    this.channel =
+      options.batchTransport === 'http'
+        ? undefined
+        : new BatchChannel({ id: this.id, url: this.url, clusterToken: this.token });
     this.coalescer = new BatchCoalescer(
       (ops, timeoutMs) => this.sendBatch(ops, timeoutMs),
       {
@@ -285,10 +296,18 @@ export class DataNodeClient implements DataNodeApi {
     this.coalescer.close(
       new RedoubtError('REPLICA_UNAVAILABLE', `the client of ${this.id} is closed`, { node: this.id }),
     );
+    this.channel?.close();
     await this.pool.close();
   }
 
   private async sendBatch(ops: BatchOp[], timeoutMs: number): Promise<BatchResult[]> {
+    if (this.channel !== undefined && !this.channel.unsupported) {
+      try {
+        return await this.channel.send(ops, timeoutMs);
+      } catch (error) {
+        if (!this.channel.unsupported) throw error; // else: an older node; this batch goes by HTTP
+      }
+    }
     // No AbortController per batch: every op keeps its own deadline in the coalescer, and undici's header
     // and body timeouts bound the request itself.
     const res = await this.call(

@@ -11,6 +11,14 @@ export type {
 export { DataNodeClient, type DataNodeClientOptions, type StreamOutExtras } from './data-node-client.js';
 export { ClusterMap, type ClusterMapOptions } from './cluster-map.js';
 export { BatchCoalescer, type CoalescerOptions, type SendBatch } from './batch-coalescer.js';
+export { BatchChannel, type BatchChannelOptions } from './batch-channel.js';
+export {
+  CHANNEL_PROTOCOL,
+  ChannelFrameKind,
+  ChannelFrameReader,
+  encodeChannelFrame,
+  type ChannelFrame,
+} from './channel-frames.js';
 export {
   FRAME_HEADER_BYTES,
   MAX_FRAME_BYTES,

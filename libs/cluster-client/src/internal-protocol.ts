@@ -14,6 +14,8 @@ export const FRAMES_CONTENT_TYPE = 'application/x-redoubt-frames';
 
 export const internalPaths = {
   batch: `${INTERNAL_PREFIX}/batch`,
+  /** Upgraded to the framed batch channel (channel-frames.ts); the same ops and results as `batch`. */
+  batchChannel: `${INTERNAL_PREFIX}/batch-channel`,
   partitions: `${INTERNAL_PREFIX}/partitions`,
   scrub: `${INTERNAL_PREFIX}/scrub`,
   testCorrupt: `${INTERNAL_PREFIX}/test/corrupt`,
