@@ -27,10 +27,11 @@ export const gatewayConfigSchema = z
     /** Handoff jobs held in memory while Redis is away; the oldest are dropped beyond this. */
     HANDOFF_BUFFER: env.positiveInt().default(10_000),
     /**
-     * Batch requests in flight to one data node. Calls beyond wait and leave together as one batch when a
-     * slot frees: fewer slots, bigger batches, fewer syscalls per client request on both sides.
+     * Batches in flight to one data node, per lane (puts and gets have one each). Calls beyond wait and
+     * leave together as one batch when the slot frees: fewer slots, bigger batches, fewer syscalls and
+     * commits per client request on both sides (1 measured best: see the README's benchmark).
      */
-    NODE_BATCHES_IN_FLIGHT: env.positiveInt().max(64).default(2),
+    NODE_BATCHES_IN_FLIGHT: env.positiveInt().max(64).default(1),
     /** Requests slower than this are logged (warn). */
     SLOW_REQUEST_MS: env.positiveInt().default(1_000),
   })

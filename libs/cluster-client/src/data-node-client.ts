@@ -36,7 +36,10 @@ export interface DataNodeClientOptions {
   adminTimeoutMs?: number;
   /** Longest silence within a partition stream before it fails. Default 30000. */
   streamIdleTimeoutMs?: number;
-  /** Batch requests in flight at once (see BatchCoalescer). Default 4. */
+  /**
+   * Batches in flight at once per lane (see BatchCoalescer): puts and gets have a lane each, so a read
+   * never waits behind a batch of writes and their fsync. Default 4.
+   */
   maxInFlight?: number;
   /** Ops per batch request. Default 256. */
   maxBatchOps?: number;
@@ -81,7 +84,9 @@ export class DataNodeClient implements DataNodeApi {
   private readonly timeoutMs: number;
   private readonly adminTimeoutMs: number;
   private readonly streamIdleTimeoutMs: number;
-  private readonly coalescer: BatchCoalescer;
+  /** Puts and gets travel in separate lanes (batches never mix them; reads never queue behind a commit). */
+  private readonly writes: BatchCoalescer;
+  private readonly reads: BatchCoalescer;
   private readonly channel: BatchChannel | undefined;
   private closed = false;
 
@@ -102,21 +107,24 @@ export class DataNodeClient implements DataNodeApi {
       options.batchTransport === 'http'
         ? undefined
         : new BatchChannel({ id: this.id, url: this.url, clusterToken: this.token });
-    this.coalescer = new BatchCoalescer(
-      (ops, timeoutMs) => this.sendBatch(ops, timeoutMs),
-      {
-        maxInFlight: options.maxInFlight ?? 4,
-        maxBatchOps: options.maxBatchOps ?? 256,
-        maxBatchBytes: options.maxBatchBytes ?? 4 * 1024 * 1024,
-        maxQueued: options.maxQueued ?? 10_000,
-      },
-      this.id,
-    );
+    const lane = () =>
+      new BatchCoalescer(
+        (ops, timeoutMs) => this.sendBatch(ops, timeoutMs),
+        {
+          maxInFlight: options.maxInFlight ?? 4,
+          maxBatchOps: options.maxBatchOps ?? 256,
+          maxBatchBytes: options.maxBatchBytes ?? 4 * 1024 * 1024,
+          maxQueued: options.maxQueued ?? 10_000,
+        },
+        this.id,
+      );
+    this.writes = lane();
+    this.reads = lane();
   }
 
   async put(partition: number, record: StoredRecord, options: RequestOptions = {}): Promise<PutOutcome> {
     const size = record.value.length + record.key.length * 3 + OP_OVERHEAD_BYTES;
-    const result = await this.coalescer.submit(
+    const result = await this.writes.submit(
       { op: 'put', partition, record },
       size,
       options.timeoutMs ?? this.timeoutMs,
@@ -128,7 +136,7 @@ export class DataNodeClient implements DataNodeApi {
   }
 
   async get(partition: number, key: string, options: RequestOptions = {}): Promise<StoredRecord | null> {
-    const result = await this.coalescer.submit(
+    const result = await this.reads.submit(
       { op: 'get', partition, key },
       key.length * 3 + OP_OVERHEAD_BYTES,
       options.timeoutMs ?? this.timeoutMs,
@@ -287,15 +295,18 @@ export class DataNodeClient implements DataNodeApi {
 
   /** Batches waiting and in flight (for metrics and tests). */
   pending(): { inFlight: number; queued: number } {
-    return this.coalescer.stats();
+    const [w, r] = [this.writes.stats(), this.reads.stats()];
+    return { inFlight: w.inFlight + r.inFlight, queued: w.queued + r.queued };
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.coalescer.close(
-      new RedoubtError('REPLICA_UNAVAILABLE', `the client of ${this.id} is closed`, { node: this.id }),
-    );
+    const closed = new RedoubtError('REPLICA_UNAVAILABLE', `the client of ${this.id} is closed`, {
+      node: this.id,
+    });
+    this.writes.close(closed);
+    this.reads.close(closed);
     this.channel?.close();
     await this.pool.close();
   }
