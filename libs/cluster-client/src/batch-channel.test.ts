@@ -138,15 +138,19 @@ describe('BatchChannel (through DataNodeClient)', () => {
     expect(node.upgrades()).toBe(2);
   });
 
-  it('times out a batch the node never answers (outcome unknown), and ignores its late answer', async () => {
+  it('times out a batch the node never answers (outcome unknown), then connects afresh', async () => {
     let late: (() => void) | undefined;
-    const node = await channelNode((frame, socket) => {
-      late = () => answer(socket, frame, [{ record }]);
+    const node = await channelNode((frame, socket, upgrade) => {
+      if (upgrade === 1)
+        late = () => answer(socket, frame, [{ record }]); // a peer gone silent
+      else answer(socket, frame, [{ record }]);
     });
     const c = client(node.url, 150);
     await expect(c.put(0, record)).rejects.toMatchObject({ code: 'REPLICA_TIMEOUT' });
-    late?.();
-    await new Promise((r) => setTimeout(r, 20));
+    late?.(); // too late, and on a connection the client drops as its own deadline for the batch passes
+    await new Promise((r) => setTimeout(r, 50));
+    await expect(c.get(0, 'k')).resolves.toMatchObject({ key: 'k' });
+    expect(node.upgrades()).toBe(2);
     expect(c.pending().inFlight).toBe(0);
   });
 

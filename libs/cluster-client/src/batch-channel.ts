@@ -31,6 +31,8 @@ interface Waiting {
   resolve(results: BatchResult[]): void;
   reject(error: RedoubtError): void;
   timer: NodeJS.Timeout;
+  /** The connection it was sent on: only that connection's loss fails it. */
+  socket: Duplex;
 }
 
 /**
@@ -45,8 +47,8 @@ interface Waiting {
  * node's main thread. A frame costs a header write and a read.
  *
  * Failures keep the HTTP client's meanings: no answer in time is REPLICA_TIMEOUT (a write's outcome is
- * unknown), a refused or lost connection REPLICA_UNAVAILABLE for every batch on it; the next batch
- * connects again. A node that answers the upgrade with 404 predates the channel: `unsupported` turns
+ * unknown) and, as with undici, closes the connection; a refused or lost connection is REPLICA_UNAVAILABLE
+ * for every batch on it; the next batch connects again. A node that answers the upgrade with 404 predates the channel: `unsupported` turns
  * true and the caller falls back to HTTP.
  */
 export class BatchChannel {
@@ -61,7 +63,8 @@ export class BatchChannel {
   constructor(private readonly options: BatchChannelOptions) {}
 
   async send(ops: BatchOp[], timeoutMs: number): Promise<BatchResult[]> {
-    const socket = this.socket ?? (await this.connect(timeoutMs));
+    const current = this.socket !== undefined && !this.socket.destroyed ? this.socket : undefined;
+    const socket = current ?? (await this.connect(timeoutMs));
     if (socket.destroyed) throw this.lost();
     const id = this.nextId;
     this.nextId = this.nextId >= 0xffffffff ? 1 : this.nextId + 1;
@@ -73,8 +76,12 @@ export class BatchChannel {
             node: this.options.id,
           }),
         );
+        // As undici does on a timeout: drop the connection. A peer that vanished without a reset (a
+        // container gone, a cut network) would otherwise swallow every later batch until TCP gives up.
+        if (this.socket === socket) this.socket = undefined;
+        socket.destroy();
       }, timeoutMs);
-      this.waiting.set(id, { resolve, reject, timer });
+      this.waiting.set(id, { resolve, reject, timer, socket });
       socket.write(encodeChannelFrame(id, ChannelFrameKind.request, encodeMessage({ ops })));
     });
   }
@@ -153,7 +160,7 @@ export class BatchChannel {
     socket.on('error', () => {}); // 'close' follows and fails what was waiting
     socket.on('close', () => {
       if (this.socket === socket) this.socket = undefined;
-      this.failAll(this.lost());
+      this.failAll(this.lost(), socket);
     });
     if (head.length > 0) onData(head);
   }
@@ -180,12 +187,14 @@ export class BatchChannel {
     }
   }
 
-  private failAll(error: RedoubtError): void {
-    for (const waiting of this.waiting.values()) {
+  /** Fails what waits on `socket` (everything when omitted). */
+  private failAll(error: RedoubtError, socket?: Duplex): void {
+    for (const [id, waiting] of this.waiting) {
+      if (socket !== undefined && waiting.socket !== socket) continue;
+      this.waiting.delete(id);
       clearTimeout(waiting.timer);
       waiting.reject(error);
     }
-    this.waiting.clear();
   }
 
   private lost(): RedoubtError {
