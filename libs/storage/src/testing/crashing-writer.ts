@@ -1,3 +1,4 @@
+import type { StoredRecord } from '@redoubt/records';
 import { RecordStore } from '../record-store.js';
 import { record, tombstone, version } from './store-fixtures.js';
 
@@ -8,7 +9,7 @@ import { record, tombstone, version } from './store-fixtures.js';
  */
 const [path, partitions, count] = [process.argv[2]!, Number(process.argv[3]), Number(process.argv[4])];
 const store = RecordStore.open({ path, partitions });
-const puts = [];
+const puts: StoredRecord[] = [];
 for (let i = 0; i < count; i++) puts.push(record(`crash-${i}`, `value ${i}`, version(10_000 + i)));
 const { placeKey } = await import('../storage-keys.js');
 const items = (rs: typeof puts) =>
