@@ -4,9 +4,9 @@ import { RedoubtError, toRedoubtError } from '@redoubt/errors';
 import {
   CHANNEL_PROTOCOL,
   ChannelFrameKind,
-  ChannelFrameReader,
   encodeChannelFrame,
   internalPaths,
+  readChannelFrames,
   type ChannelFrame,
 } from '@redoubt/cluster-client';
 import { clusterTokenCheck, errorBody, httpStatusFor } from '@redoubt/http-kit';
@@ -87,31 +87,18 @@ export function serveBatchChannel(server: Server, deps: BatchChannelDeps): { clo
   const serve = (socket: Duplex, head: Buffer) => {
     const state = { inFlight: 0 };
     open.set(socket, state);
-    const reader = new ChannelFrameReader();
-    const onData = (chunk: Buffer) => {
-      let frames: ChannelFrame[];
-      try {
-        frames = reader.push(chunk);
-      } catch (error) {
-        metrics.errors.inc({ code: toRedoubtError(error).code });
-        socket.destroy();
-        return;
-      }
-      for (const frame of frames) {
-        state.inFlight++;
-        if (state.inFlight >= MAX_FRAMES_IN_FLIGHT) socket.pause();
-        void answer(frame).then((bytes) => {
-          state.inFlight--;
-          if (!socket.destroyed) socket.write(bytes);
-          if (state.inFlight < MAX_FRAMES_IN_FLIGHT && socket.isPaused()) socket.resume();
-          endIfDrained(socket);
-        });
-      }
+    const onFrame = (frame: ChannelFrame) => {
+      state.inFlight++;
+      if (state.inFlight >= MAX_FRAMES_IN_FLIGHT) socket.pause();
+      void answer(frame).then((bytes) => {
+        state.inFlight--;
+        if (!socket.destroyed) socket.write(bytes);
+        if (state.inFlight < MAX_FRAMES_IN_FLIGHT && socket.isPaused()) socket.resume();
+        endIfDrained(socket);
+      });
     };
-    socket.on('data', onData);
-    socket.on('error', () => socket.destroy());
-    socket.on('close', () => open.delete(socket));
-    if (head.length > 0) onData(head);
+    readChannelFrames(socket, head, onFrame, (error) => metrics.errors.inc({ code: error.code }));
+    socket.on('close', () => open.delete(socket)); // errors: the upgrade handler's listener destroys
   };
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {

@@ -6,8 +6,8 @@ import { decodeMessage, encodeMessage } from '@redoubt/records';
 import {
   CHANNEL_PROTOCOL,
   ChannelFrameKind,
-  ChannelFrameReader,
   encodeChannelFrame,
+  readChannelFrames,
   type ChannelFrame,
 } from './channel-frames.js';
 import {
@@ -145,24 +145,12 @@ export class BatchChannel {
     net.setNoDelay?.(true);
     net.setTimeout?.(0); // the upgrade request's timeout must not cut an idle channel
     this.socket = socket;
-    const reader = new ChannelFrameReader();
-    const onData = (chunk: Buffer) => {
-      let frames: ChannelFrame[];
-      try {
-        frames = reader.push(chunk);
-      } catch (error) {
-        socket.destroy(error as Error);
-        return;
-      }
-      for (const frame of frames) this.settle(frame);
-    };
-    socket.on('data', onData);
+    readChannelFrames(socket, head, (frame) => this.settle(frame));
     socket.on('error', () => {}); // 'close' follows and fails what was waiting
     socket.on('close', () => {
       if (this.socket === socket) this.socket = undefined;
       this.failAll(this.lost(), socket);
     });
-    if (head.length > 0) onData(head);
   }
 
   private settle(frame: ChannelFrame): void {

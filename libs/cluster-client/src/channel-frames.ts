@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import { RedoubtError } from '@redoubt/errors';
 import { MAX_BATCH_BODY_BYTES } from './internal-protocol.js';
 
@@ -69,4 +70,32 @@ export class ChannelFrameReader {
     this.buffered = buf.length;
     return frames;
   }
+}
+
+/**
+ * Reads a channel's frames off an upgraded socket: `head` (the bytes that came with the upgrade) first,
+ * then every chunk, each complete frame handed to `onFrame`. A malformed length makes the stream
+ * unreadable from there on: `onInvalid` hears of it and the socket is destroyed. Both ends of the channel
+ * (and the tests' fake nodes) read this way.
+ */
+export function readChannelFrames(
+  socket: Duplex,
+  head: Buffer,
+  onFrame: (frame: ChannelFrame) => void,
+  onInvalid: (error: RedoubtError) => void = () => {},
+): void {
+  const reader = new ChannelFrameReader();
+  const onData = (chunk: Buffer) => {
+    let frames: ChannelFrame[];
+    try {
+      frames = reader.push(chunk);
+    } catch (error) {
+      onInvalid(error as RedoubtError);
+      socket.destroy();
+      return;
+    }
+    for (const frame of frames) onFrame(frame);
+  };
+  if (head.length > 0) onData(head);
+  socket.on('data', onData);
 }

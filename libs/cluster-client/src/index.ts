@@ -17,6 +17,7 @@ export {
   ChannelFrameKind,
   ChannelFrameReader,
   encodeChannelFrame,
+  readChannelFrames,
   type ChannelFrame,
 } from './channel-frames.js';
 export {

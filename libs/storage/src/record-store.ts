@@ -455,9 +455,7 @@ export class RecordStore {
       this.meta.removeSync(AGGREGATES_CLEAN_KEY);
     }
     if (source === 'rebuilt') this.rebuildAggregates();
-    let records = 0;
-    for (const summary of this.aggregates.list()) records += summary.records;
-    return { source, records, ms: Math.round(performance.now() - started) };
+    return { source, records: this.totalsAll().records, ms: Math.round(performance.now() - started) };
   }
 
   /** Every record's header read once; records whose header is damaged count for nothing (as in countBucket). */
