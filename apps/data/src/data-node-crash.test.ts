@@ -66,12 +66,13 @@ describe('data node durability', () => {
       const client = new DataNodeClient({ id: 'term', url: `http://127.0.0.1:${port}`, clusterToken: TOKEN });
       const r = record('term-key', 'kept', version(7));
       // The put is in flight when SIGTERM arrives: the node finishes it before closing the store.
-      const pending = client.put(partitionOf(r.key, 16), r);
+      // Settled-watched from the start: it may fail (the node shutting down) before the test looks at it.
+      const pending = Promise.allSettled([client.put(partitionOf(r.key, 16), r)]);
       await new Promise((resolve) => setTimeout(resolve, 5));
       first.child.kill('SIGTERM');
       expect(await first.exited).toBe(0);
       expect(first.output()).toMatch(/shutting down/);
-      const settled = await Promise.allSettled([pending]);
+      const settled = await pending;
 
       const second = run();
       await waitForPort(port, 30_000);

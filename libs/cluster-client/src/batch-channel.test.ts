@@ -5,8 +5,8 @@ import { decodeMessage, encodeMessage, formatVersion, makeRecord } from '@redoub
 import {
   CHANNEL_PROTOCOL,
   ChannelFrameKind,
-  ChannelFrameReader,
   encodeChannelFrame,
+  readChannelFrames,
   type ChannelFrame,
 } from './channel-frames.js';
 import { DataNodeClient } from './data-node-client.js';
@@ -42,8 +42,11 @@ afterAll(async () => {
 type FrameHandler = (frame: ChannelFrame, socket: Duplex, upgrades: number) => void;
 
 /** A node that accepts the upgrade (counting them) and hands every frame to `onFrame`. */
-async function channelNode(onFrame: FrameHandler): Promise<{ url: string; upgrades: () => number }> {
+async function channelNode(
+  onFrame: FrameHandler,
+): Promise<{ url: string; upgrades: () => number; closed: () => number }> {
   let upgrades = 0;
+  let closed = 0;
   const server = createServer((_req, res) => res.writeHead(500).end());
   server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
     sockets.add(socket);
@@ -54,13 +57,11 @@ async function channelNode(onFrame: FrameHandler): Promise<{ url: string; upgrad
     socket.write(
       `HTTP/1.1 101 Switching Protocols\r\nconnection: Upgrade\r\nupgrade: ${CHANNEL_PROTOCOL}\r\n\r\n`,
     );
-    const reader = new ChannelFrameReader();
-    socket.on('data', (chunk: Buffer) => {
-      for (const frame of reader.push(chunk)) onFrame(frame, socket, seenAt);
-    });
+    readChannelFrames(socket, Buffer.alloc(0), (frame) => onFrame(frame, socket, seenAt));
     socket.on('error', () => undefined);
+    socket.on('close', () => closed++);
   });
-  return { url: await listen(server), upgrades: () => upgrades };
+  return { url: await listen(server), upgrades: () => upgrades, closed: () => closed };
 }
 
 async function listen(server: Server): Promise<string> {
@@ -141,14 +142,18 @@ describe('BatchChannel (through DataNodeClient)', () => {
   it('times out a batch the node never answers (outcome unknown), then connects afresh', async () => {
     let late: (() => void) | undefined;
     const node = await channelNode((frame, socket, upgrade) => {
-      if (upgrade === 1)
-        late = () => answer(socket, frame, [{ record }]); // a peer gone silent
+      const { ops } = decodeMessage<BatchRequest>(frame.payload);
+      // The first connection goes silent for puts (a peer gone), after serving a get.
+      if (upgrade === 1 && ops[0]!.op === 'put') late = () => answer(socket, frame, [{ record }]);
       else answer(socket, frame, [{ record }]);
     });
-    const c = client(node.url, 150);
-    await expect(c.put(0, record)).rejects.toMatchObject({ code: 'REPLICA_TIMEOUT' });
-    late?.(); // too late, and on a connection the client drops as its own deadline for the batch passes
-    await new Promise((r) => setTimeout(r, 50));
+    const c = client(node.url);
+    // Connected first, on a deadline that a busy machine cannot miss: the timeout under test is the batch's.
+    await expect(c.get(0, 'k')).resolves.toMatchObject({ key: 'k' });
+    await expect(c.put(0, record, { timeoutMs: 150 })).rejects.toMatchObject({ code: 'REPLICA_TIMEOUT' });
+    late?.(); // too late, and on a connection the client drops as the batch's deadline passes
+    for (let i = 0; i < 200 && node.closed() === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(node.closed()).toBe(1);
     await expect(c.get(0, 'k')).resolves.toMatchObject({ key: 'k' });
     expect(node.upgrades()).toBe(2);
     expect(c.pending().inFlight).toBe(0);
