@@ -21,6 +21,13 @@ const ROUTE = internalPaths.batchChannel;
 /** Frames one connection may have in the store at once before the node stops reading from it. */
 const MAX_FRAMES_IN_FLIGHT = 64;
 
+interface ChannelState {
+  /** Request frames read and not yet answered. */
+  inFlight: number;
+  /** The gateway ended its side: answer what was asked, then end ours. */
+  peerEnded: boolean;
+}
+
 export interface BatchChannelDeps {
   store: RecordStore;
   metrics: DataMetrics;
@@ -42,7 +49,7 @@ export interface BatchChannelDeps {
 export function serveBatchChannel(server: Server, deps: BatchChannelDeps): { close(): void } {
   const { store, metrics, logger } = deps;
   const checkToken = clusterTokenCheck(deps.clusterToken);
-  const open = new Map<Duplex, { inFlight: number }>();
+  const open = new Map<Duplex, ChannelState>();
 
   const refuse = (socket: Duplex, error: RedoubtError) => {
     const status = httpStatusFor(error);
@@ -55,8 +62,10 @@ export function serveBatchChannel(server: Server, deps: BatchChannelDeps): { clo
     );
   };
 
+  /** Ends a channel with nothing in flight once the node drains or the gateway has ended its side. */
   const endIfDrained = (socket: Duplex) => {
-    if (deps.draining() && open.get(socket)?.inFlight === 0) socket.end();
+    const state = open.get(socket);
+    if (state && (deps.draining() || state.peerEnded) && state.inFlight === 0) socket.end();
   };
 
   const answer = async (frame: ChannelFrame): Promise<Buffer> => {
@@ -85,20 +94,26 @@ export function serveBatchChannel(server: Server, deps: BatchChannelDeps): { clo
   };
 
   const serve = (socket: Duplex, head: Buffer) => {
-    const state = { inFlight: 0 };
+    const state: ChannelState = { inFlight: 0, peerEnded: false };
     open.set(socket, state);
     const onFrame = (frame: ChannelFrame) => {
       state.inFlight++;
       if (state.inFlight >= MAX_FRAMES_IN_FLIGHT) socket.pause();
       void answer(frame).then((bytes) => {
         state.inFlight--;
-        if (!socket.destroyed) socket.write(bytes);
+        if (!socket.destroyed && !socket.writableEnded) socket.write(bytes);
         if (state.inFlight < MAX_FRAMES_IN_FLIGHT && socket.isPaused()) socket.resume();
         endIfDrained(socket);
       });
     };
     readChannelFrames(socket, head, onFrame, (error) => metrics.errors.inc({ code: error.code }));
     socket.on('close', () => open.delete(socket)); // errors: the upgrade handler's listener destroys
+    // Upgraded HTTP sockets allow half-open: without this, a channel the gateway ended or dropped would
+    // stay open here until some answer ran into the reset, and one that never got another would leak.
+    socket.on('end', () => {
+      state.peerEnded = true;
+      endIfDrained(socket);
+    });
   };
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {

@@ -133,6 +133,26 @@ describe('data node batch channel', () => {
     channel.socket.destroy();
   });
 
+  it('answers what a gateway asked before ending its side, then closes the channel', async () => {
+    const channel = openRaw({ upgrade: CHANNEL_PROTOCOL, [CLUSTER_TOKEN_HEADER]: TOKEN });
+    expect(statusOf(await channel.head)).toBe(101);
+    const [key] = keysIn(4, P, 1, 'half-closed');
+    const r = record(key!, 'asked, then ended', version(7));
+    channel.socket.end(
+      encodeChannelFrame(
+        9,
+        ChannelFrameKind.request,
+        encodeMessage({ ops: [{ op: 'put', partition: 4, record: r }] }),
+      ),
+    );
+    const answer = await channel.next();
+    expect([answer.id, decodeMessage(answer.payload)]).toEqual([
+      9,
+      { results: [{ status: 'applied', current: r.version }] },
+    ]);
+    await channel.closed; // the node ended its side too: no half-open channel is left behind
+  });
+
   it('cuts a connection that sends a frame length beyond the limit, and keeps serving others', async () => {
     const channel = openRaw({ upgrade: CHANNEL_PROTOCOL, [CLUSTER_TOKEN_HEADER]: TOKEN });
     expect(statusOf(await channel.head)).toBe(101);

@@ -2,13 +2,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Express } from 'express';
 import type { Redis } from 'ioredis';
 import { BreakerRegistry } from '@redoubt/circuit-breakers';
-import type { DataNodeApi, DataNodeAddress } from '@redoubt/cluster-client';
+import type { BatchGuard, DataNodeApi, DataNodeAddress } from '@redoubt/cluster-client';
 import { createRedisConnection } from '@redoubt/queues';
 import {
   checkPolicy,
-  guardReplica,
   HandoffBuffer,
   QuorumCoordinator,
+  replicaBehindBatchBreaker,
   ReplicateQueue,
   type ReplicaClient,
 } from '@redoubt/quorum';
@@ -39,7 +39,8 @@ export interface AssembledGateway {
 export function assembleGateway(
   config: GatewayConfig,
   logger: Logger,
-  createNode: (address: DataNodeAddress, clusterToken: string) => DataNodeApi,
+  /** `batchGuard` is the node's breaker: the client must send every batch through it. */
+  createNode: (address: DataNodeAddress, clusterToken: string, batchGuard: BatchGuard) => DataNodeApi,
 ): AssembledGateway {
   const registry = createMetricsRegistry('gateway', { instance: config.GATEWAY_ID });
   const policy = checkPolicy({ n: config.REPLICAS, w: config.WRITE_QUORUM, r: config.READ_QUORUM });
@@ -48,16 +49,19 @@ export function assembleGateway(
     resetTimeoutMs: config.BREAKER_RESET_MS,
     errorThresholdPercentage: config.BREAKER_ERROR_PERCENT,
     volumeThreshold: config.BREAKER_VOLUME,
-    // DataNodeClient enforces the same per-call deadline itself (and drops a call still queued)
+    // DataNodeClient enforces the deadline itself, per op (queueing included) and per batch (the batch
+    // channel drops the connection of a batch past it)
     abortOnTimeout: false,
   });
 
   const nodes = new Map<string, DataNodeApi>();
   const replicas = new Map<string, ReplicaClient>();
   for (const address of config.DATA_NODES) {
-    const node = createNode(address, config.CLUSTER_TOKEN);
+    // One breaker decision per batch of puts or gets (the node client runs each batch through it).
+    const breaker = breakers.for(address.id);
+    const node = createNode(address, config.CLUSTER_TOKEN, breaker);
     nodes.set(address.id, node);
-    replicas.set(address.id, guardReplica(node, breakers.for(address.id)));
+    replicas.set(address.id, replicaBehindBatchBreaker(node, breaker));
   }
 
   const redis = createRedisConnection(config.REDIS_URL, 'request-path');

@@ -12,10 +12,11 @@ const logger = createLogger('gateway', config.LOG_LEVEL);
 const gateway = assembleGateway(
   config,
   logger,
-  (address, clusterToken) =>
+  (address, clusterToken, batchGuard) =>
     new DataNodeClient({
       ...address,
       clusterToken,
+      batchGuard,
       timeoutMs: config.REPLICA_TIMEOUT_MS,
       maxInFlight: config.NODE_BATCHES_IN_FLIGHT,
     }),

@@ -79,6 +79,13 @@ export class DownstreamBreaker {
     return !this.breaker.opened;
   }
 
+  /** What a call refused by the open breaker rejects with (for callers that check isAvailable first). */
+  openError(): RedoubtError {
+    return new RedoubtError('CIRCUIT_OPEN', `the circuit breaker for ${this.downstream} is open`, {
+      downstream: this.downstream,
+    });
+  }
+
   /** Rolling-window counts, for status pages and tests. */
   stats(): { fires: number; failures: number; timeouts: number; rejects: number; successes: number } {
     const s = this.breaker.stats;
@@ -111,9 +118,7 @@ export class DownstreamBreaker {
     if (!(error instanceof Error) || !CircuitBreaker.isOurError(error)) return error;
     switch (code) {
       case 'EOPENBREAKER':
-        return new RedoubtError('CIRCUIT_OPEN', `the circuit breaker for ${this.downstream} is open`, {
-          downstream: this.downstream,
-        });
+        return this.openError();
       case 'ETIMEDOUT':
         return new RedoubtError(
           this.options.timeoutCode,

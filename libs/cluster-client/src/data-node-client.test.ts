@@ -2,7 +2,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { decodeMessage, encodeMessage, formatVersion, makeRecord } from '@redoubt/records';
-import { DataNodeClient } from './data-node-client.js';
+import { RedoubtError } from '@redoubt/errors';
+import { DataNodeClient, type BatchGuard, type DataNodeClientOptions } from './data-node-client.js';
 import { encodeFrame, FrameKind } from './frames.js';
 import type { BatchRequest } from './internal-protocol.js';
 
@@ -42,13 +43,14 @@ async function listen(server: Server | TcpServer): Promise<string> {
 }
 
 /** Batches by HTTP here (what these fake nodes speak); the channel has batch-channel.test.ts. */
-function client(url: string, timeoutMs = 2_000): DataNodeClient {
+function client(url: string, timeoutMs = 2_000, extra: Partial<DataNodeClientOptions> = {}): DataNodeClient {
   const c = new DataNodeClient({
     id: 'n1',
     url,
     clusterToken: 'token-0123456789abcdef',
     timeoutMs,
     batchTransport: 'http',
+    ...extra,
   });
   clients.push(c);
   return c;
@@ -128,5 +130,55 @@ describe('DataNodeClient errors', () => {
     await expect(consume(0)).rejects.toMatchObject({ code: 'REPLICA_UNAVAILABLE' });
     await expect(consume(1)).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
     expect(seen).toEqual(['k', 'k']);
+  });
+});
+
+describe('DataNodeClient batch guard', () => {
+  /** A node that answers every op of a batch; counts the batch requests and ops it received. */
+  async function countingNode() {
+    const seen = { batches: 0, ops: 0 };
+    const url = await http(async (req, res) => {
+      const { ops } = decodeMessage<BatchRequest>(await body(req));
+      seen.batches++;
+      seen.ops += ops.length;
+      const results = ops.map((op) =>
+        op.op === 'put' ? { status: 'applied', current: record.version } : { record: null },
+      );
+      res.writeHead(200, { 'content-type': 'application/msgpack' }).end(encodeMessage({ results }));
+    });
+    return { url, seen };
+  }
+
+  it('runs each batch through the guard once, not each op', async () => {
+    const { url, seen } = await countingNode();
+    let runs = 0;
+    const guard: BatchGuard = {
+      run: (send) => {
+        runs++;
+        return send();
+      },
+    };
+    const c = client(url, 2_000, { batchGuard: guard, maxInFlight: 1 });
+    const calls = [
+      ...Array.from({ length: 12 }, () => c.put(0, record)),
+      ...Array.from({ length: 4 }, (_, i) => c.get(0, `k${i}`)),
+    ];
+    await Promise.all(calls);
+    expect(seen.ops).toBe(16);
+    expect(runs).toBe(seen.batches);
+    expect(runs).toBeLessThan(16); // puts and gets each coalesced
+  });
+
+  it("fails every op of a refused batch with the guard's error and never sends it", async () => {
+    const { url, seen } = await countingNode();
+    const refusing: BatchGuard = {
+      run: () => Promise.reject(new RedoubtError('CIRCUIT_OPEN', 'the circuit breaker for n1 is open')),
+    };
+    const c = client(url, 2_000, { batchGuard: refusing });
+    const outcomes = await Promise.allSettled([c.put(0, record), c.put(0, record), c.get(0, 'k')]);
+    for (const outcome of outcomes) {
+      expect(outcome).toMatchObject({ status: 'rejected', reason: { code: 'CIRCUIT_OPEN' } });
+    }
+    expect(seen.batches).toBe(0);
   });
 });

@@ -54,6 +54,16 @@ export interface DataNodeClientOptions {
    * HTTP as the fallback for a node without the channel; `http`, one POST per batch.
    */
   batchTransport?: 'channel' | 'http';
+  /**
+   * Runs every batch of puts or gets (a circuit breaker: DownstreamBreaker fits). One decision per batch:
+   * a refused batch fails all its ops with the guard's error and never reaches the node.
+   */
+  batchGuard?: BatchGuard;
+}
+
+/** What sends a batch through: it may run the send, or refuse it by rejecting (and then never run it). */
+export interface BatchGuard {
+  run<T>(send: () => Promise<T>): Promise<T>;
 }
 
 /** Extra StreamOut options this client understands (beyond the DataNodeApi contract). */
@@ -88,6 +98,7 @@ export class DataNodeClient implements DataNodeApi {
   private readonly writes: BatchCoalescer;
   private readonly reads: BatchCoalescer;
   private readonly channel: BatchChannel | undefined;
+  private readonly batchGuard: BatchGuard | undefined;
   private closed = false;
 
   constructor(options: DataNodeClientOptions) {
@@ -97,6 +108,7 @@ export class DataNodeClient implements DataNodeApi {
     this.timeoutMs = options.timeoutMs ?? 2_000;
     this.adminTimeoutMs = options.adminTimeoutMs ?? 300_000;
     this.streamIdleTimeoutMs = options.streamIdleTimeoutMs ?? 30_000;
+    this.batchGuard = options.batchGuard;
     this.pool = new Pool(this.url, {
       connections: options.connections ?? 16,
       pipelining: 1,
@@ -109,7 +121,10 @@ export class DataNodeClient implements DataNodeApi {
         : new BatchChannel({ id: this.id, url: this.url, clusterToken: this.token });
     const lane = () =>
       new BatchCoalescer(
-        (ops, timeoutMs) => this.sendBatch(ops, timeoutMs),
+        (ops, timeoutMs) =>
+          this.batchGuard
+            ? this.batchGuard.run(() => this.sendBatch(ops, timeoutMs))
+            : this.sendBatch(ops, timeoutMs),
         {
           maxInFlight: options.maxInFlight ?? 4,
           maxBatchOps: options.maxBatchOps ?? 256,

@@ -8,7 +8,12 @@ export type {
   StreamInResult,
   StreamOutOptions,
 } from './data-node-api.js';
-export { DataNodeClient, type DataNodeClientOptions, type StreamOutExtras } from './data-node-client.js';
+export {
+  DataNodeClient,
+  type BatchGuard,
+  type DataNodeClientOptions,
+  type StreamOutExtras,
+} from './data-node-client.js';
 export { ClusterMap, type ClusterMapOptions } from './cluster-map.js';
 export { BatchCoalescer, type CoalescerOptions, type SendBatch } from './batch-coalescer.js';
 export { BatchChannel, type BatchChannelOptions } from './batch-channel.js';

@@ -10,6 +10,7 @@ export {
   type ReplicaClient,
   type ReplicaSet,
   guardReplica,
+  replicaBehindBatchBreaker,
   isUnknownOutcome,
   errorCodeOf,
 } from './replica-client.js';

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { DownstreamBreaker } from '@redoubt/circuit-breakers';
 import type { ReplicateJob } from '@redoubt/queues';
 import { HybridClock, makeRecord } from '@redoubt/records';
-import { guardReplica, QuorumCoordinator, quorumWrite, type HandoffSink, type ReplicaSet } from './index.js';
+import {
+  guardReplica,
+  QuorumCoordinator,
+  quorumWrite,
+  replicaBehindBatchBreaker,
+  type HandoffSink,
+  type ReplicaSet,
+} from './index.js';
 import { ScriptedReplica } from './testing-replicas.js';
 
 const clock = new HybridClock('gwtest');
@@ -85,6 +92,24 @@ describe('quorumWrite', () => {
     expect(outcome).toMatchObject({ ok: false, confirmed: 1, failed: 2, unknown: 0 });
     expect((await outcome.settled).errors).toEqual({ d2: 'REPLICA_UNAVAILABLE', d3: 'CIRCUIT_OPEN' });
     expect(node.puts).toBe(0);
+    breaker.shutdown();
+  });
+
+  it('fails a replica behind an open batch breaker at once, and calls it straight through once it closes', async () => {
+    const node = new ScriptedReplica('d3', 'ack');
+    const breaker = new DownstreamBreaker('d3', { resetTimeoutMs: 60_000 });
+    const replica = replicaBehindBatchBreaker(node, breaker);
+    const set = setOf(new ScriptedReplica('d1', 'ack'), new ScriptedReplica('d2', 'refuse'), replica);
+    breaker.trip();
+    expect(replica.isAvailable?.()).toBe(false);
+    const refused = await quorumWrite(set, record(), 2);
+    expect(refused).toMatchObject({ ok: false, confirmed: 1, failed: 2, unknown: 0 });
+    expect((await refused.settled).errors).toEqual({ d2: 'REPLICA_UNAVAILABLE', d3: 'CIRCUIT_OPEN' });
+    expect(node.puts).toBe(0);
+
+    breaker.reset();
+    expect(await quorumWrite(set, record(), 2)).toMatchObject({ ok: true, confirmed: 2 });
+    expect(node.puts).toBe(1);
     breaker.shutdown();
   });
 });

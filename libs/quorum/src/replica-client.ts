@@ -45,6 +45,26 @@ export function guardReplica(
 }
 
 /**
+ * A data node whose batches already pass through `breaker` (DataNodeClient's `batchGuard`): calls go
+ * straight to the node and the breaker decides once per batch, where guardReplica decides once per call
+ * (a promise, a timer and events per call, about a tenth of the gateway's CPU per PUT under load). An open
+ * breaker still fails a call at once with CIRCUIT_OPEN, without sending it; reads ask such replicas last.
+ */
+export function replicaBehindBatchBreaker(
+  node: Pick<DataNodeApi, 'id' | 'put' | 'get'>,
+  breaker: Pick<DownstreamBreaker, 'isAvailable' | 'openError'>,
+): ReplicaClient {
+  return {
+    id: node.id,
+    put: (partition, record, options) =>
+      breaker.isAvailable() ? node.put(partition, record, options) : Promise.reject(breaker.openError()),
+    get: (partition, key, options) =>
+      breaker.isAvailable() ? node.get(partition, key, options) : Promise.reject(breaker.openError()),
+    isAvailable: () => breaker.isAvailable(),
+  };
+}
+
+/**
  * Whether a failed write may still have landed. A timeout (or an error we cannot classify) leaves the
  * outcome unknown; an error the replica reported, an open breaker or a refused connection means it did not
  * take the write.
