@@ -10,7 +10,6 @@ import {
   QuorumCoordinator,
   replicaBehindBatchBreaker,
   ReplicateQueue,
-  type ReplicaClient,
 } from '@redoubt/quorum';
 import { HybridClock } from '@redoubt/records';
 import { createMetricsRegistry, type Logger } from '@redoubt/telemetry';
@@ -21,6 +20,7 @@ import { PlacementHolder } from './placement-provider.js';
 import { placementFromNodes } from '@redoubt/placement';
 import { followPlacement } from '@redoubt/membership';
 import { ReplicaRouter } from './replica-router.js';
+import { DataNodeSet } from './data-node-set.js';
 
 export interface AssembledGateway {
   /** Everything but the public path (health, readiness, metrics, OpenAPI, admin). */
@@ -33,7 +33,8 @@ export interface AssembledGateway {
 
 /**
  * Wires a gateway from its configuration: a breaker per data node and one for Redis, the placement
- * (epoch 1 from DATA_NODES until the monitor publishes epochs), the router, the quorum coordinator with
+ * (epoch 1 from DATA_NODES until the monitor publishes epochs, with the addresses of nodes added since),
+ * the router, the quorum coordinator with
  * hinted handoff through a bounded buffer onto the replicate queue, and the express app.
  */
 export function assembleGateway(
@@ -54,15 +55,13 @@ export function assembleGateway(
     abortOnTimeout: false,
   });
 
-  const nodes = new Map<string, DataNodeApi>();
-  const replicas = new Map<string, ReplicaClient>();
-  for (const address of config.DATA_NODES) {
-    // One breaker decision per batch of puts or gets (the node client runs each batch through it).
+  const nodes = new DataNodeSet((address) => {
+    // One breaker decision per batch of puts or gets (the node client runs each batch through it); a
+    // node's breaker outlives a new client for it (the registry keys it by node id).
     const breaker = breakers.for(address.id);
-    const node = createNode(address, config.CLUSTER_TOKEN, breaker);
-    nodes.set(address.id, node);
-    replicas.set(address.id, replicaBehindBatchBreaker(node, breaker));
-  }
+    const api = createNode(address, config.CLUSTER_TOKEN, breaker);
+    return { api, replica: replicaBehindBatchBreaker(api, breaker) };
+  }, config.DATA_NODES);
 
   const redis = createRedisConnection(config.REDIS_URL, 'request-path');
   watchRedis(redis, logger);
@@ -102,14 +101,20 @@ export function assembleGateway(
   metrics.placementEpoch.set(placement.current()?.epoch ?? 0);
   placement.onChange((matrix) => metrics.placementEpoch.set(matrix.epoch));
   // Switch to each newer epoch the monitor publishes; keep the last one while Redis is away. Nodes are
-  // those of DATA_NODES (the router refuses a placement naming a node this gateway cannot reach).
+  // those of DATA_NODES plus those published with the epochs; an epoch naming a node without an address
+  // is refused (the follower logs it) and the gateway keeps the epoch it has.
   const follower = followPlacement(
     [
       {
         get epoch() {
           return placement.current()?.epoch ?? 0;
         },
-        update: (matrix) => placement.update(matrix),
+        update: (matrix, addresses = []) => {
+          const replaced = nodes.adopt(matrix, addresses);
+          placement.update(matrix);
+          // replica sets built with a replaced client were dropped with the old epoch
+          for (const old of replaced) void old.close();
+        },
       },
     ],
     {
@@ -121,11 +126,7 @@ export function assembleGateway(
     },
   );
 
-  const router = new ReplicaRouter(placement, (id) => {
-    const replica = replicas.get(id);
-    if (!replica) throw new Error(`placement names data node ${id}, which is not in DATA_NODES`);
-    return replica;
-  });
+  const router = new ReplicaRouter(placement, (id) => nodes.replica(id));
 
   const coordinator = new QuorumCoordinator({
     handoff,
@@ -166,7 +167,7 @@ export function assembleGateway(
       await queue.close();
       redis.disconnect();
       breakers.shutdown();
-      await Promise.allSettled([...nodes.values()].map((n) => n.close()));
+      await nodes.close();
     },
   };
 }
