@@ -1,5 +1,4 @@
-import { UnrecoverableError, type Job } from 'bullmq';
-import type { z } from '@redoubt/config';
+import type { Job } from 'bullmq';
 import {
   movePartition,
   reconcilePartition,
@@ -11,7 +10,6 @@ import {
   type DivergenceRisk,
   type TransferThrottle,
 } from '@redoubt/anti-entropy';
-import { isRedoubtError } from '@redoubt/errors';
 import {
   antiEntropySweepJobSchema,
   JOB_NAMES,
@@ -22,6 +20,8 @@ import {
   scrubJobId,
   scrubJobSchema,
   scrubSweepJobSchema,
+  failPermanentErrorsAtOnce,
+  parseJobData,
   type JobProducer,
   type JobProcessor,
 } from '@redoubt/queues';
@@ -58,26 +58,9 @@ const RISK_PRIORITY: Record<DivergenceRisk, number> = {
   diverged: PRIORITY.antiEntropy,
 };
 
-function parse<S extends z.ZodType>(schema: S, job: Job): z.infer<S> {
-  const result = schema.safeParse(job.data);
-  if (!result.success) {
-    throw new UnrecoverableError(
-      `JOB_INVALID: ${job.name} ${job.id}: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
-  }
-  return result.data;
-}
-
-/** Runs a job body; permanent domain errors become UnrecoverableError so BullMQ fails the job without retrying. */
-async function run<R>(body: () => Promise<R>): Promise<R> {
-  try {
-    return await body();
-  } catch (error) {
-    if (isRedoubtError(error) && PERMANENT.has(error.code)) {
-      throw new UnrecoverableError(`${error.code}: ${error.message}`);
-    }
-    throw error;
-  }
+/** Runs a job body; permanent domain errors fail the job at once instead of retrying. */
+function run<R>(body: () => Promise<R>): Promise<R> {
+  return failPermanentErrorsAtOnce(PERMANENT, body);
 }
 
 function context(
@@ -104,7 +87,7 @@ function context(
 export function replicateProcessor(deps: ProcessorDeps): JobProcessor {
   return (job, signal) =>
     run(async () => {
-      const data = parse(replicateJobSchema, job);
+      const data = parseJobData(replicateJobSchema, job);
       return replicateVersion(context(deps, 'replicate', job, signal), data);
     });
 }
@@ -115,7 +98,7 @@ export function repairProcessor(deps: ProcessorDeps): JobProcessor {
     run(async () => {
       const ctx = context(deps, 'repair-partition', job, signal);
       if (job.name === JOB_NAMES.antiEntropySweep) {
-        const data = parse(antiEntropySweepJobSchema, job);
+        const data = parseJobData(antiEntropySweepJobSchema, job);
         const started = performance.now();
         const found: { partition: number; risk: DivergenceRisk }[] = [];
         const report = await sweepPartitions(ctx, {
@@ -142,7 +125,7 @@ export function repairProcessor(deps: ProcessorDeps): JobProcessor {
         }
         return { ...report, repairs: found.length };
       }
-      const data = parse(repairPartitionJobSchema, job);
+      const data = parseJobData(repairPartitionJobSchema, job);
       return reconcilePartition(
         ctx,
         data.replicas ? { partition: data.partition, replicas: data.replicas } : data,
@@ -154,7 +137,7 @@ export function repairProcessor(deps: ProcessorDeps): JobProcessor {
 export function moveProcessor(deps: ProcessorDeps): JobProcessor {
   return (job, signal) =>
     run(async () => {
-      const data = parse(rebalanceMoveJobSchema, job);
+      const data = parseJobData(rebalanceMoveJobSchema, job);
       return movePartition(context(deps, 'rebalance-move', job, signal), data);
     });
 }
@@ -165,13 +148,13 @@ export function scrubProcessor(deps: ProcessorDeps): JobProcessor {
     run(async () => {
       const ctx = context(deps, 'scrub', job, signal);
       if (job.name === JOB_NAMES.scrubSweep) {
-        const data = parse(scrubSweepJobSchema, job);
+        const data = parseJobData(scrubSweepJobSchema, job);
         const nodes = data.nodes ?? ctx.cluster.nodeIds();
         const round = String(job.id ?? Date.now()).replace(/[^A-Za-z0-9_-]/g, '_');
         for (const node of nodes) await deps.producer.scrub({ node }, { jobId: scrubJobId(node, round) });
         return { enqueued: nodes.length };
       }
-      const data = parse(scrubJobSchema, job);
+      const data = parseJobData(scrubJobSchema, job);
       const report = await scrubNode(ctx, data);
       for (const corrupt of report.corrupt) {
         if (corrupt.outcome !== 'replaced') deps.metrics.corruptUnrecoverable.inc({ node: report.node });

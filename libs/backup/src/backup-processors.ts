@@ -1,8 +1,8 @@
 import { UnrecoverableError, type Job, type Queue } from 'bullmq';
 import type { DataNodeApi } from '@redoubt/cluster-client';
-import type { z } from '@redoubt/config';
-import { isRedoubtError, RedoubtError } from '@redoubt/errors';
+import { RedoubtError } from '@redoubt/errors';
 import type { PlacementMatrix } from '@redoubt/placement';
+import { failPermanentErrorsAtOnce, parseJobData } from '@redoubt/queues';
 import type { Logger } from '@redoubt/telemetry';
 import { readHead } from './backup-catalog.js';
 import {
@@ -88,24 +88,8 @@ const PERMANENT = new Set([
   'AUTH_INVALID',
 ]);
 
-function parse<S extends z.ZodType>(schema: S, job: Job): z.infer<S> {
-  const result = schema.safeParse(job.data);
-  if (!result.success) {
-    throw new UnrecoverableError(
-      `JOB_INVALID: ${job.name} ${job.id}: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
-  }
-  return result.data;
-}
-
-async function permanentAware<R>(body: () => Promise<R>): Promise<R> {
-  try {
-    return await body();
-  } catch (error) {
-    if (isRedoubtError(error) && PERMANENT.has(error.code))
-      throw new UnrecoverableError(`${error.code}: ${error.message}`);
-    throw error;
-  }
+function permanentAware<R>(body: () => Promise<R>): Promise<R> {
+  return failPermanentErrorsAtOnce(PERMANENT, body);
 }
 
 let cachedMatrix: { key: string; matrix: PlacementMatrix } | undefined;
@@ -144,7 +128,7 @@ export async function processBackupJob(job: Job, deps: BackupJobDeps): Promise<B
 }
 
 async function runBackupPartitionJob(job: Job, deps: BackupJobDeps): Promise<BackupPartitionJobResult> {
-  const data = parse(backupPartitionJobSchema, job);
+  const data = parseJobData(backupPartitionJobSchema, job);
   const cluster = deps.cluster();
   const { settings } = deps;
   return permanentAware(async () => {
@@ -209,7 +193,7 @@ async function runBackupPartitionJob(job: Job, deps: BackupJobDeps): Promise<Bac
 }
 
 async function runSweepJob(job: Job, deps: BackupJobDeps): Promise<BackupJobResult> {
-  const data = parse(backupSweepJobSchema, job);
+  const data = parseJobData(backupSweepJobSchema, job);
   if (!deps.queue)
     throw new UnrecoverableError('INTERNAL: a backup sweep needs deps.queue (the backup queue)');
   const cluster = deps.cluster();
@@ -221,7 +205,7 @@ async function runSweepJob(job: Job, deps: BackupJobDeps): Promise<BackupJobResu
 }
 
 async function runDrillJob(job: Job, deps: BackupJobDeps): Promise<BackupJobResult> {
-  const data = parse(backupDrillJobSchema, job);
+  const data = parseJobData(backupDrillJobSchema, job);
   const cluster = deps.cluster();
   const result = await runRestoreDrill({
     targets: deps.settings.targets,
@@ -253,7 +237,7 @@ async function runDrillJob(job: Job, deps: BackupJobDeps): Promise<BackupJobResu
 }
 
 async function runVerifyJob(job: Job, deps: BackupJobDeps): Promise<BackupJobResult> {
-  const data = parse(backupVerifyJobSchema, job);
+  const data = parseJobData(backupVerifyJobSchema, job);
   const targets = data.targets
     ? data.targets.map((id) => targetById(deps.settings.targets, id))
     : deps.settings.targets;
@@ -288,7 +272,7 @@ export async function processRestoreJob(job: Job, deps: BackupJobDeps): Promise<
       `JOB_INVALID: the restore queue has no job named ${JSON.stringify(job.name)}`,
     );
   }
-  const data = parse(restorePartitionJobSchema, job);
+  const data = parseJobData(restorePartitionJobSchema, job);
   const cluster = deps.cluster();
   const targets = data.targets
     ? data.targets.map((id) => targetById(deps.settings.targets, id))

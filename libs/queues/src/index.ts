@@ -34,4 +34,5 @@ export {
   type RedisDurabilityCheck,
 } from './redis-probe.js';
 export { ensureRecurringJobs, type RecurringJob } from './job-schedulers.js';
+export { parseJobData, failPermanentErrorsAtOnce } from './job-failures.js';
 export { registerQueueMetrics, oldestWaitingAgeMs } from './queue-metrics.js';

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { Queue } from 'bullmq';
 import {
   assertTargetWritable,
   backupMatrixFor,
@@ -12,9 +11,9 @@ import {
   type BackupPartitionJobResult,
 } from '@redoubt/backup';
 import { toRedoubtError } from '@redoubt/errors';
-import { createRedisConnection, QUEUES } from '@redoubt/queues';
+import { QUEUES } from '@redoubt/queues';
 import { clusterMapOf, parsePartitionList, requireRedis, resolveContext } from './cli-context.js';
-import { JobWaiter, assertConsumed } from './job-waiter.js';
+import { assertConsumed, openJobQueue } from './job-waiter.js';
 import type { Output } from './output.js';
 import { formatBytes, formatDuration, Progress } from './progress.js';
 
@@ -201,16 +200,8 @@ async function runInWorker(
   timeoutSeconds: number,
   add: (entry: BackupNowEntry) => void,
 ): Promise<void> {
-  const redisUrl = requireRedis(context);
-  const connection = createRedisConnection(redisUrl, 'worker', {
-    maxRetriesPerRequest: 3,
-    enableOfflineQueue: false,
-    retryStrategy: (n) => (n > 3 ? null : 200),
-  });
-  connection.on('error', () => undefined);
-  const queue = new Queue(QUEUES.backup, { connection, prefix: context.queuePrefix });
-  queue.on('error', () => undefined);
-  const waiter = new JobWaiter(queue, redisUrl, context.queuePrefix);
+  const session = openJobQueue(requireRedis(context), QUEUES.backup, context.queuePrefix);
+  const { queue, waiter } = session;
   try {
     await assertConsumed(
       queue,
@@ -252,8 +243,6 @@ async function runInWorker(
     waiter.expect(ids);
     await waiter.wait(timeoutSeconds * 1000);
   } finally {
-    await waiter.close();
-    await queue.close().catch(() => undefined);
-    connection.disconnect();
+    await session.close();
   }
 }

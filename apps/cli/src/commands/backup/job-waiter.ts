@@ -1,5 +1,5 @@
-import { QueueEvents, type Queue } from 'bullmq';
-import { createRedisConnection } from '@redoubt/queues';
+import { Queue, QueueEvents } from 'bullmq';
+import { createRedisConnection, type QueueName } from '@redoubt/queues';
 import { RedoubtError } from '@redoubt/errors';
 
 export interface JobOutcome {
@@ -24,6 +24,38 @@ export async function assertConsumed(queue: Queue, hint: string): Promise<void> 
       { queue: queue.name },
     );
   }
+}
+
+/** A command's handle on one queue: the queue, a waiter for its jobs, and one close for both. */
+export interface JobQueueSession {
+  queue: Queue;
+  waiter: JobWaiter;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens `name` for a command that enqueues jobs and waits for them. Redis failing fails the command soon
+ * (a few retries, no offline queue) instead of leaving it hanging; `close` releases everything.
+ */
+export function openJobQueue(redisUrl: string, name: QueueName, prefix: string): JobQueueSession {
+  const connection = createRedisConnection(redisUrl, 'worker', {
+    maxRetriesPerRequest: 3,
+    enableOfflineQueue: false,
+    retryStrategy: (n) => (n > 3 ? null : 200),
+  });
+  connection.on('error', () => undefined);
+  const queue = new Queue(name, { connection, prefix });
+  queue.on('error', () => undefined);
+  const waiter = new JobWaiter(queue, redisUrl, prefix);
+  return {
+    queue,
+    waiter,
+    async close() {
+      await waiter.close();
+      await queue.close().catch(() => undefined);
+      connection.disconnect();
+    },
+  };
 }
 
 /**

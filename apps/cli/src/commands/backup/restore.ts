@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { Queue } from 'bullmq';
 import {
   BACKUP_JOB_OPTIONS,
   parsePointInTime,
@@ -10,7 +9,7 @@ import {
   roundOf,
   type PartitionRestoreResult,
 } from '@redoubt/backup';
-import { createRedisConnection, QUEUES } from '@redoubt/queues';
+import { QUEUES } from '@redoubt/queues';
 import {
   clusterMapOf,
   parsePartitionList,
@@ -18,7 +17,7 @@ import {
   resolveContext,
   type CliContext,
 } from './cli-context.js';
-import { assertConsumed, JobWaiter } from './job-waiter.js';
+import { assertConsumed, openJobQueue } from './job-waiter.js';
 import type { Output } from './output.js';
 import { formatBytes, formatDuration, Progress } from './progress.js';
 
@@ -174,16 +173,8 @@ async function restoreInWorker(
   out: Output,
   add: (entry: RestoredPartition, rawBytes: number) => void,
 ): Promise<void> {
-  const redisUrl = requireRedis(context);
-  const connection = createRedisConnection(redisUrl, 'worker', {
-    maxRetriesPerRequest: 3,
-    enableOfflineQueue: false,
-    retryStrategy: (n) => (n > 3 ? null : 200),
-  });
-  connection.on('error', () => undefined);
-  const queue = new Queue(QUEUES.restore, { connection, prefix: context.queuePrefix });
-  queue.on('error', () => undefined);
-  const waiter = new JobWaiter(queue, redisUrl, context.queuePrefix);
+  const session = openJobQueue(requireRedis(context), QUEUES.restore, context.queuePrefix);
+  const { queue, waiter } = session;
   const progress = new Progress('restore', partitions.length, { enabled: !out.json });
   try {
     await assertConsumed(queue, 'start the backup-worker, or run with --local to restore from this process');
@@ -222,8 +213,6 @@ async function restoreInWorker(
     await waiter.wait(options.timeout * 1000);
   } finally {
     progress.stop();
-    await waiter.close();
-    await queue.close().catch(() => undefined);
-    connection.disconnect();
+    await session.close();
   }
 }
