@@ -20,7 +20,9 @@ export interface DataMetrics {
 export function createDataMetrics(registry: Registry): DataMetrics {
   const registers = [registry];
   let store: RecordStore | undefined;
-  const totals = () => (store?.isOpen() ? store.totalsAll() : { partitions: 0, records: 0, bytes: 0 });
+  const none = { partitions: 0, records: 0, bytes: 0 };
+  // undefined while the store recounts its aggregates: the gauges keep their last value meanwhile
+  const totals = () => (!store?.isOpen() ? none : store.isRecounting() ? undefined : store.totalsAll());
   const corrupt = new Counter({
     name: 'redoubt_data_corrupt_records_total',
     help: 'Stored records found failing their checksum (reads, scans, scrubs, stale checks).',
@@ -39,11 +41,20 @@ export function createDataMetrics(registry: Registry): DataMetrics {
     registers,
   });
   new Gauge({
+    name: 'redoubt_data_aggregates_recounting',
+    help: '1 while the node recounts its digest aggregates after an unclean shutdown (digests answer 503).',
+    registers,
+    collect() {
+      this.set(store?.isRecounting() ? 1 : 0);
+    },
+  });
+  new Gauge({
     name: 'redoubt_data_records',
     help: 'Records stored (tombstones included).',
     registers,
     collect() {
-      this.set(totals().records);
+      const t = totals();
+      if (t) this.set(t.records);
     },
   });
   new Gauge({
@@ -51,7 +62,8 @@ export function createDataMetrics(registry: Registry): DataMetrics {
     help: 'Bytes of records stored (keys plus stored record bytes).',
     registers,
     collect() {
-      this.set(totals().bytes);
+      const t = totals();
+      if (t) this.set(t.bytes);
     },
   });
   new Gauge({
@@ -59,7 +71,8 @@ export function createDataMetrics(registry: Registry): DataMetrics {
     help: 'Partitions holding at least one record on this node.',
     registers,
     collect() {
-      this.set(totals().partitions);
+      const t = totals();
+      if (t) this.set(t.partitions);
     },
   });
   return {

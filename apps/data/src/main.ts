@@ -25,12 +25,18 @@ try {
   process.exit(1);
 }
 metrics.watch(store);
-logger.info(
-  { aggregates: store.recovery },
-  store.recovery.source === 'checkpoint'
-    ? 'digest aggregates loaded from the last clean close'
-    : 'digest aggregates recounted from the records (first start, or after a crash)',
-);
+if (store.isRecounting()) {
+  logger.info('recounting digest aggregates in the background; records are served meanwhile, digests after');
+}
+void store.recovery.then((aggregates) => {
+  if (aggregates.interrupted) return;
+  logger.info(
+    { aggregates },
+    aggregates.source === 'checkpoint'
+      ? 'digest aggregates loaded from the last clean close'
+      : 'digest aggregates recounted from the records (first start, or after a crash)',
+  );
+});
 
 const drain = createConnectionDrain();
 const app = createDataApp({ config, store, logger, registry, metrics, drain: drain.middleware });

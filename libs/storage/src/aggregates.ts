@@ -37,6 +37,11 @@ const ENTRY_BYTES = BUCKETS * (DIGEST_BYTES + 16);
 
 export class PartitionAggregates {
   private readonly byPartition = new Map<number, PartitionAggregate>();
+  /**
+   * While the store recounts in the background these are deltas on top of a snapshot (a partition may
+   * pass through zero records and back): keep every entry until `mergeFrom` adds the snapshot's counts.
+   */
+  retainEmpty = false;
 
   /** A record's contribution added (sign 1) to or taken out of (sign -1) its bucket. */
   apply(partition: number, bucket: number, digest: Uint8Array, bytes: number, sign: 1 | -1): void {
@@ -74,6 +79,25 @@ export class PartitionAggregates {
 
   partitions(): IterableIterator<[number, PartitionAggregate]> {
     return this.byPartition.entries();
+  }
+
+  /**
+   * Adds `other` in (digests XORed, counts summed): deltas and the counts of the snapshot they follow
+   * combine in any order. Then forgets the partitions left without records and stops retaining them.
+   */
+  mergeFrom(other: PartitionAggregates): void {
+    for (const [partition, from] of other.byPartition) {
+      const entry = this.entryOf(partition);
+      for (let i = 0; i < from.digests.length; i++) entry.digests[i]! ^= from.digests[i]!;
+      for (let b = 0; b < BUCKETS; b++) {
+        entry.records[b]! += from.records[b]!;
+        entry.bytes[b]! += from.bytes[b]!;
+      }
+      entry.totalRecords += from.totalRecords;
+      entry.totalBytes += from.totalBytes;
+    }
+    this.retainEmpty = false;
+    for (const [partition, entry] of this.byPartition) this.forgetIfEmpty(partition, entry);
   }
 
   /** Forgets a partition (dropped: its records are gone). */
@@ -122,7 +146,7 @@ export class PartitionAggregates {
   }
 
   private forgetIfEmpty(partition: number, entry: PartitionAggregate): void {
-    if (entry.totalRecords === 0) this.byPartition.delete(partition);
+    if (entry.totalRecords === 0 && !this.retainEmpty) this.byPartition.delete(partition);
   }
 }
 

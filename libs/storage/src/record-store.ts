@@ -5,6 +5,7 @@ import { RedoubtError, toRedoubtError } from '@redoubt/errors';
 import { DEFAULT_PARTITIONS, MAX_PARTITIONS } from '@redoubt/hashing';
 import { checksumOf, isIntact, type StoredRecord, type Version } from '@redoubt/records';
 import { AggregateChanges, PartitionAggregates, emptyBucket, type BucketAggregate } from './aggregates.js';
+import { countRecordsInBackground, countRecordsNow } from './aggregates-recount.js';
 import { DIGEST_BYTES, recordDigest, rootOf, xorInto } from './record-digest.js';
 import {
   decodeHeader,
@@ -55,6 +56,8 @@ interface PreparedPut {
 
 const DEFAULT_PAGE = 256;
 const DROP_CHUNK = 1_000;
+/** Records the background recount walks between two yields to the event loop. */
+const RECOUNT_CHUNK = 2_048;
 const FORMAT_KEY = Buffer.from('format');
 const FORMAT_VERSION = 1;
 /** In `meta` only between a clean close and the next open: the `aggregates` database can be trusted. */
@@ -66,6 +69,8 @@ export interface AggregatesRecovery {
   source: 'checkpoint' | 'rebuilt';
   records: number;
   ms: number;
+  /** The store closed before the recount ended (the next open recounts again). */
+  interrupted?: true;
 }
 
 /**
@@ -83,7 +88,11 @@ export interface AggregatesRecovery {
 export class RecordStore {
   readonly partitions: number;
   readonly path: string;
-  readonly recovery: AggregatesRecovery;
+  /**
+   * Resolves once the aggregates are whole: at once from a clean close's checkpoint, else when the
+   * background recount ends (reads and writes are served meanwhile; digests are not). Never rejects.
+   */
+  readonly recovery: Promise<AggregatesRecovery>;
   private readonly env: RootDatabase;
   /** [partition][bucket][key] -> record bytes with their bookkeeping header (record-layout.ts). */
   private readonly records: BinaryDb;
@@ -97,6 +106,13 @@ export class RecordStore {
   private checkpointed = false;
   /** A write failed after changing the in-memory aggregates: they are recounted at the next open. */
   private checkpointBlocked = false;
+  /**
+   * The aggregates are being recounted in the background (after an unclean shutdown): `aggregates` then
+   * holds the deltas of the writes since open, which the walk's counts of the records at open complete.
+   */
+  private recounting = false;
+  private recountWalk: Promise<unknown> | undefined;
+  private readonly recountChunk: number;
 
   private constructor(options: RecordStoreOptions) {
     this.path = options.path;
@@ -107,6 +123,7 @@ export class RecordStore {
       });
     }
     this.observer = options.observer ?? {};
+    this.recountChunk = options.recountChunk ?? RECOUNT_CHUNK;
     mkdirSync(this.path, { recursive: true });
     this.env = openEnvironment(this.path);
     try {
@@ -183,6 +200,7 @@ export class RecordStore {
   /** The digest of a partition from the maintained aggregates (no scan of records). */
   digest(partition: number): StoreDigest {
     this.assertOpen();
+    this.assertCounted();
     assertPartition(partition, this.partitions);
     const entry = this.aggregates.get(partition);
     if (entry === undefined) return digestOf(partition, Buffer.alloc(BUCKETS * DIGEST_BYTES), 0, 0);
@@ -218,7 +236,13 @@ export class RecordStore {
   /** Every partition that holds at least one record (tombstones count), ascending. */
   listPartitions(): StorePartitionSummary[] {
     this.assertOpen();
+    this.assertCounted();
     return this.aggregates.list();
+  }
+
+  /** True while the aggregates are recounted in the background: digests and partition lists wait. */
+  isRecounting(): boolean {
+    return this.recounting;
   }
 
   /** Records and bytes over every partition (one small entry read per partition). */
@@ -274,6 +298,7 @@ export class RecordStore {
   async dropPartition(partition: number): Promise<number> {
     this.assertOpen();
     assertPartition(partition, this.partitions);
+    await this.recovery; // the chunk bound below comes from the partition's count
     const start = partitionKey(partition);
     const end = partitionEnd(partition);
     let removed = 0;
@@ -339,8 +364,12 @@ export class RecordStore {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    await this.recountWalk; // stops at its next record and releases its read snapshot
     try {
-      if (!this.checkpointBlocked) await this.env.transaction(() => this.writeCheckpoint());
+      // Aggregates still being recounted are not whole: no checkpoint, so the next open recounts.
+      if (!this.checkpointBlocked && !this.recounting) {
+        await this.env.transaction(() => this.writeCheckpoint());
+      }
     } catch {
       // No marker, so the next open rebuilds the aggregates from the records: slower, never wrong.
     }
@@ -402,7 +431,8 @@ export class RecordStore {
         this.observer.corrupt?.(put.partition, put.record.key);
       }
       this.records.put(put.lmdbKey, put.encoded);
-      if (headerDamaged) {
+      // While recounting, a damaged record counted for nothing in the walk too: only the new one is added.
+      if (headerDamaged && !this.recounting) {
         // What the damaged record contributed is unknown: recount its bucket from the records instead.
         aggregates.rebuild(put.partition, put.bucket);
       } else {
@@ -427,51 +457,102 @@ export class RecordStore {
       const bucket = bucketOfRecordKey(key);
       this.records.remove(key);
       if (header !== undefined) aggregates.remove(partition, bucket, header.digest, header.bytes);
-      else aggregates.rebuild(partition, bucket);
+      else if (!this.recounting) aggregates.rebuild(partition, bucket);
     }
     aggregates.applyTo(this.aggregates, (p, b) => this.countBucket(p, b));
-    // Nothing left: whatever the aggregates still say of the partition can only be stale.
-    if (keys.length === 0) this.aggregates.forget(partition);
+    // Nothing left: whatever the aggregates still say of the partition can only be stale (not so for
+    // deltas during a recount, which the walk's counts of the partition cancel out).
+    if (keys.length === 0 && !this.recounting) this.aggregates.forget(partition);
     return keys.length;
   }
 
   /**
    * The aggregates at open: from the checkpoint of the last clean close when its marker is there, else
-   * recounted from every record (after a crash, or a store written by an older version). The marker is
-   * removed durably before the store takes any write, so a crash later never leaves a stale checkpoint
-   * that looks trustworthy.
+   * recounted from every record in the background (after a crash, or a store written by an older
+   * version). The marker is removed durably before the store takes any write, so a crash later never
+   * leaves a stale checkpoint that looks trustworthy.
    */
-  private loadAggregates(): AggregatesRecovery {
+  private loadAggregates(): Promise<AggregatesRecovery> {
     const started = performance.now();
-    let source: AggregatesRecovery['source'] = 'rebuilt';
     if (this.meta.getBinary(AGGREGATES_CLEAN_KEY) !== undefined) {
-      source = 'checkpoint';
+      let whole = true;
       for (const { key, value } of this.checkpoint.getRange({})) {
         if (key.length !== PARTITION_PREFIX_BYTES || !this.aggregates.load(key.readUInt32BE(0), value)) {
-          source = 'rebuilt';
+          whole = false;
           break;
         }
       }
       this.meta.removeSync(AGGREGATES_CLEAN_KEY);
+      if (whole) {
+        const records = this.totalsAll().records;
+        return Promise.resolve({
+          source: 'checkpoint',
+          records,
+          ms: Math.round(performance.now() - started),
+        });
+      }
     }
-    if (source === 'rebuilt') this.rebuildAggregates();
-    return { source, records: this.totalsAll().records, ms: Math.round(performance.now() - started) };
+    return this.recountInBackground(started);
   }
 
-  /** Every record's header read once; records whose header is damaged count for nothing (as in countBucket). */
-  private rebuildAggregates(): void {
+  /**
+   * Counts the records as they are at open (one read snapshot, taken before any write) a chunk at a time,
+   * while the store serves: each write meanwhile adds its delta to `aggregates` as usual, and since
+   * digests combine by XOR and counts by sum, the walk's counts added to those deltas are the whole
+   * aggregates, in whatever order the two happened.
+   */
+  private recountInBackground(started: number): Promise<AggregatesRecovery> {
     this.aggregates.clear();
-    for (const { key, value } of this.records.getRange({})) {
-      const header = decodeHeader(value);
-      if (header === undefined) continue;
-      this.aggregates.apply(
-        partitionOfRecordKey(key),
-        bucketOfRecordKey(key),
-        header.digest,
-        header.bytes,
-        1,
-      );
+    if (this.records.getKeysCount({ limit: 1 }) === 0) {
+      // No records (a new store): nothing to count, the empty aggregates are whole.
+      return Promise.resolve({ source: 'rebuilt', records: 0, ms: Math.round(performance.now() - started) });
     }
+    this.aggregates.retainEmpty = true;
+    this.recounting = true;
+    const counted = new PartitionAggregates();
+    const snapshot = this.env.useReadTransaction();
+    const walk = countRecordsInBackground(this.records, counted, {
+      snapshot,
+      chunk: this.recountChunk,
+      stop: () => this.closing || !this.recounting,
+    }).finally(() => snapshot.done());
+    this.recountWalk = walk.catch(() => undefined);
+    const done = (interrupted: boolean): AggregatesRecovery => ({
+      source: 'rebuilt',
+      records: interrupted ? 0 : this.recordsCounted(),
+      ms: Math.round(performance.now() - started),
+      ...(interrupted ? { interrupted: true as const } : {}),
+    });
+    return walk.then(
+      (finished) => {
+        if (finished) {
+          this.aggregates.mergeFrom(counted);
+          this.recounting = false;
+        }
+        // Not finished: closed first, or a failed write recounted everything at once (failedWrite).
+        return done(this.recounting);
+      },
+      () => {
+        // The walk could not read the store: recount at once instead (as after a failed write).
+        if (this.closing) return done(true);
+        this.rebuildAggregates();
+        return done(false);
+      },
+    );
+  }
+
+  private recordsCounted(): number {
+    let records = 0;
+    for (const summary of this.aggregates.list()) records += summary.records;
+    return records;
+  }
+
+  /** Every record's header read once, synchronously; ends a background recount. */
+  private rebuildAggregates(): void {
+    this.recounting = false;
+    this.aggregates.clear();
+    this.aggregates.retainEmpty = false;
+    countRecordsNow(this.records, this.aggregates);
   }
 
   /** Runs as the last transaction before close: the aggregates and the marker that says they are whole. */
@@ -482,6 +563,16 @@ export class RecordStore {
     }
     this.meta.put(AGGREGATES_CLEAN_KEY, Buffer.from([1]));
     this.checkpointed = true;
+  }
+
+  private assertCounted(): void {
+    if (this.recounting) {
+      throw new RedoubtError(
+        'STORE_UNAVAILABLE',
+        'the digests of this node are being recounted after an unclean shutdown; retry shortly',
+        { recounting: true },
+      );
+    }
   }
 
   private assertNotCheckpointed(): void {

@@ -8,6 +8,8 @@ export interface RecordStoreOptions {
   partitions?: number;
   /** Hooks for metrics; the store itself stays free of any metrics library. */
   observer?: StoreObserver;
+  /** Records the background recount (after an unclean shutdown) walks between yields. Default 2048. */
+  recountChunk?: number;
 }
 
 export interface StoreObserver {

@@ -9,6 +9,7 @@ import { record, tombstone, version } from './store-fixtures.js';
  */
 const [path, partitions, count] = [process.argv[2]!, Number(process.argv[3]), Number(process.argv[4])];
 const store = RecordStore.open({ path, partitions });
+const recovery = await store.recovery;
 const puts: StoredRecord[] = [];
 for (let i = 0; i < count; i++) puts.push(record(`crash-${i}`, `value ${i}`, version(10_000 + i)));
 const { placeKey } = await import('../storage-keys.js');
@@ -18,6 +19,6 @@ await store.putMany(items(puts));
 const tombs = puts.filter((_, i) => i % 3 === 0).map((r, i) => tombstone(r.key, version(20_000 + i)));
 await store.putMany(items(tombs));
 const digests = store.listPartitions().map((p) => store.digest(p.partition));
-process.stdout.write(`${JSON.stringify({ recovery: store.recovery.source, digests })}\n`, () => {
+process.stdout.write(`${JSON.stringify({ recovery: recovery.source, digests })}\n`, () => {
   process.kill(process.pid, 'SIGKILL');
 });
