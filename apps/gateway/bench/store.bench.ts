@@ -4,8 +4,10 @@
  *   - redoubt: the gateway in front of three data nodes (N = 3, W = 2, R = 2), Redis for handoffs;
  *   - etcd: a three-member cluster (v3 JSON API, /v3/kv/put and linearizable /v3/kv/range) on the leader;
  *   - bare: a node:http server that answers at once (the ceiling of one Node HTTP hop).
- * Targets run one after another, each with the whole machine. Writes bench/results/store-<ts>.json and
- * prints the ratios. BENCH_CPU_PROFILE=1 also runs the gateway and one data node under `node --cpu-prof`
+ * Targets run one after another, each with the whole machine. BENCH_ROUNDS=n runs all targets n times
+ * over: each round's ratios compare targets measured minutes apart, and the medians of those ratios are
+ * what is reported (this machine's speed drifts by tens of percent over minutes). Writes
+ * bench/results/store-<ts>.json and prints the ratios. BENCH_CPU_PROFILE=1 also runs the gateway and one data node under `node --cpu-prof`
  * and summarises their top frames. Not a test: nothing here asserts.
  */
 import { randomBytes } from 'node:crypto';
@@ -29,6 +31,8 @@ const TARGETS = new Set((process.env.BENCH_TARGETS ?? 'redoubt,redoubt-2gw,etcd,
 /** Extra node flags for the gateway and data nodes, e.g. BENCH_NODE_ARGS=--trace-deopt (output in their logs). */
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 /** For profiling one operation: BENCH_OPS=put (ratios need both). */
+/** Rounds of every target (see the file comment); ratios are medians over rounds. */
+const ROUNDS = Math.max(1, Math.floor(Number(process.env.BENCH_ROUNDS ?? 1)) || 1);
 const OPS = (process.env.BENCH_OPS ?? 'put,get')
   .split(',')
   .filter((op): op is Op => op === 'put' || op === 'get');
@@ -332,8 +336,26 @@ async function benchBare(dir: string): Promise<TargetResult> {
 const at = (t: TargetResult, op: Op, c: number) => t.cells[op].find((x) => x.concurrency === c);
 const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
 
-function ratios(redoubt: TargetResult, etcd: TargetResult, bare: TargetResult) {
-  const out: Record<string, Record<string, number>> = {};
+type RatioTable = Record<string, Record<string, number>>;
+
+/** Each ratio's median over the rounds (the mean of the middle two for an even count). */
+function medianRatios(tables: readonly RatioTable[]): RatioTable {
+  const out: RatioTable = {};
+  for (const [cell, fields] of Object.entries(tables[0] ?? {})) {
+    out[cell] = {};
+    for (const field of Object.keys(fields)) {
+      const values = tables.map((t) => t[cell]![field]!).sort((a, b) => a - b);
+      const mid = values.length / 2;
+      out[cell]![field] = round(
+        values.length % 2 ? values[Math.floor(mid)]! : (values[mid - 1]! + values[mid]!) / 2,
+      );
+    }
+  }
+  return out;
+}
+
+function ratios(redoubt: TargetResult, etcd: TargetResult, bare: TargetResult): RatioTable {
+  const out: RatioTable = {};
   for (const c of CONCURRENCY) {
     for (const op of ['put', 'get'] as const) {
       const r = at(redoubt, op, c)!;
@@ -358,21 +380,40 @@ async function main(): Promise<void> {
     `store benchmark: ${DURATION_MS} ms per cell, concurrency ${CONCURRENCY.join('/')}, ${KEYSPACE} keys, ${VALUE_BYTES}-byte values`,
   );
   try {
-    const results: TargetResult[] = [];
-    const run = async (name: string, bench: () => Promise<TargetResult>) => {
-      if (!TARGETS.has(name)) return;
-      const before = loadavg()[0]!;
-      const result = await bench();
-      result.loadAverage = { before: round(before), after: round(loadavg()[0]!) };
-      results.push(result);
-    };
-    if (TARGETS.has('redoubt')) results.push(...(await benchRedoubt(dir, profileDir)));
-    await run('etcd', () => benchEtcd(dir));
-    await run('bare', () => benchBare(dir));
-    const [redoubt, etcd, bare] = ['redoubt', 'etcd', 'bare'].map((t) => results.find((x) => x.target === t));
-    const r = redoubt && etcd && bare ? ratios(redoubt, etcd, bare) : {};
-    const twoGateways = results.find((x) => x.target === 'redoubt-2gw');
-    const r2 = twoGateways && etcd && bare ? ratios(twoGateways, etcd, bare) : undefined;
+    const rounds: { targets: TargetResult[]; ratios: RatioTable; ratiosTwoGateways?: RatioTable }[] = [];
+    for (let n = 1; n <= ROUNDS; n++) {
+      if (ROUNDS > 1) console.log(`\nround ${n} of ${ROUNDS}`);
+      const results: TargetResult[] = [];
+      const run = async (name: string, bench: () => Promise<TargetResult>) => {
+        if (!TARGETS.has(name)) return;
+        const before = loadavg()[0]!;
+        const result = await bench();
+        result.loadAverage = { before: round(before), after: round(loadavg()[0]!) };
+        results.push(result);
+      };
+      // every round on fresh directories (etcd would not form a new cluster in an old member's); profiles
+      // of the first round only
+      const roundDir = join(dir, `round-${n}`);
+      mkdirSync(roundDir, { recursive: true });
+      if (TARGETS.has('redoubt')) {
+        results.push(...(await benchRedoubt(roundDir, n === 1 ? profileDir : undefined)));
+      }
+      await run('etcd', () => benchEtcd(roundDir));
+      await run('bare', () => benchBare(roundDir));
+      const [redoubt, etcd, bare] = ['redoubt', 'etcd', 'bare'].map((t) =>
+        results.find((x) => x.target === t),
+      );
+      const twoGateways = results.find((x) => x.target === 'redoubt-2gw');
+      rounds.push({
+        targets: results,
+        ratios: redoubt && etcd && bare ? ratios(redoubt, etcd, bare) : {},
+        ...(twoGateways && etcd && bare ? { ratiosTwoGateways: ratios(twoGateways, etcd, bare) } : {}),
+      });
+    }
+    const r = medianRatios(rounds.map((x) => x.ratios));
+    const r2 = rounds.every((x) => x.ratiosTwoGateways)
+      ? medianRatios(rounds.map((x) => x.ratiosTwoGateways!))
+      : undefined;
     const top = Math.max(...CONCURRENCY);
     const put = r[`put c=${top}`];
     const get = r[`get c=${top}`];
@@ -387,7 +428,7 @@ async function main(): Promise<void> {
     let profiles: ProfileSummary[] | undefined;
     if (profileDir) profiles = ['gateway', 'data-1'].flatMap((p) => summariseProfiles(join(profileDir, p)));
 
-    const printRatios = (title: string, table: Record<string, Record<string, number>>) => {
+    const printRatios = (title: string, table: RatioTable) => {
       console.log(`\n${title}:`);
       for (const [cell, x] of Object.entries(table)) {
         console.log(
@@ -396,8 +437,14 @@ async function main(): Promise<void> {
         );
       }
     };
-    printRatios('ratios (redoubt, one gateway / baseline)', r);
-    if (r2) printRatios('ratios (redoubt, two gateways / baseline)', r2);
+    if (ROUNDS > 1) {
+      rounds.forEach((x, i) =>
+        printRatios(`round ${i + 1}: ratios (redoubt, one gateway / baseline)`, x.ratios),
+      );
+    }
+    const overRounds = ROUNDS > 1 ? `, medians of ${ROUNDS} rounds` : '';
+    printRatios(`ratios (redoubt, one gateway / baseline${overRounds})`, r);
+    if (r2) printRatios(`ratios (redoubt, two gateways / baseline${overRounds})`, r2);
     console.log('\ntargets:');
     for (const [name, met] of Object.entries(targets))
       console.log(`  ${met ? 'met    ' : 'NOT met'} ${name}`);
@@ -428,9 +475,14 @@ async function main(): Promise<void> {
         keys: KEYSPACE,
         valueBytes: VALUE_BYTES,
         loop: 'closed loop, one undici connection per worker, one process driving',
+        rounds: ROUNDS,
       },
-      targets: results,
+      targets:
+        ROUNDS === 1
+          ? rounds[0]!.targets
+          : rounds.flatMap((x, i) => x.targets.map((t) => ({ ...t, round: i + 1 }))),
       ratios: r,
+      ...(ROUNDS > 1 ? { ratiosPerRound: rounds.map((x) => x.ratios) } : {}),
       ...(r2 ? { ratiosTwoGateways: r2 } : {}),
       goals: targets,
       ...(profiles ? { profiles } : {}),
