@@ -66,6 +66,11 @@ export class DataNodeSet {
     return replaced;
   }
 
+  /** Every node this gateway has a client for, with the address it uses (for the admin status). */
+  addresses(): DataNodeAddress[] {
+    return [...this.nodes].map(([id, node]) => ({ id, url: node.url }));
+  }
+
   async close(): Promise<void> {
     await Promise.allSettled([...this.nodes.values()].map((n) => n.api.close()));
   }

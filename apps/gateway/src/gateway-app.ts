@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Express } from 'express';
 import type { BreakerRegistry } from '@redoubt/circuit-breakers';
+import type { DataNodeAddress } from '@redoubt/cluster-client';
 import { createServiceApp, finishServiceApp, methodNotAllowed, requireAdminKey } from '@redoubt/http-kit';
 import type { HandoffBuffer, QuorumCoordinator, QuorumPolicy } from '@redoubt/quorum';
 import type { HybridClock } from '@redoubt/records';
@@ -28,6 +29,8 @@ export interface GatewayParts {
   clock: HybridClock;
   breakers: BreakerRegistry;
   handoff: HandoffBuffer;
+  /** The data nodes this gateway can reach, with their addresses (DATA_NODES and published ones). */
+  dataNodes: () => DataNodeAddress[];
 }
 
 /** Ready: a placement is known and at least W of its data nodes have a breaker that is not open. */
@@ -83,6 +86,7 @@ export function createGatewayApp(parts: GatewayParts): Express {
           }
         : null,
       quorum: parts.policy,
+      dataNodes: parts.dataNodes(),
       breakers: parts.breakers.states(),
       handoffBacklog: parts.handoff.size(),
       ready: readiness(parts).ready,

@@ -155,6 +155,7 @@ export function assembleGateway(
     clock: new HybridClock(config.GATEWAY_ID),
     breakers,
     handoff,
+    dataNodes: () => nodes.addresses(),
   };
 
   return {

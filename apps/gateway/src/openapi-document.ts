@@ -186,7 +186,8 @@ export const openApiDocument = {
     '/admin/status': {
       get: {
         operationId: 'adminStatus',
-        summary: 'Breaker states, placement epoch, quorum settings and handoff backlog.',
+        summary:
+          'Breaker states, placement epoch, quorum settings, the data nodes it reaches and handoff backlog.',
         security: [{ adminKey: [] }],
         responses: {
           '200': { description: 'Status.', content: { 'application/json': {} } },

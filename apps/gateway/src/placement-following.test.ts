@@ -41,13 +41,19 @@ const matrixOf = (ids: string[], epoch: number): PlacementMatrix =>
     { partitions: cluster.partitions, replicas: 3, epoch },
   );
 
-const epochOf = async (): Promise<number> => {
+interface AdminStatus {
+  placement: { epoch: number };
+  dataNodes: { id: string; url: string }[];
+}
+
+const adminStatus = async (): Promise<AdminStatus> => {
   const res = await fetch(`${gatewayUrl}/admin/status`, {
     headers: { authorization: `Bearer ${cluster.adminKey}` },
     signal: AbortSignal.timeout(10_000),
   });
-  return ((await res.json()) as { placement: { epoch: number } }).placement.epoch;
+  return (await res.json()) as AdminStatus;
 };
+const epochOf = async (): Promise<number> => (await adminStatus()).placement.epoch;
 
 const put = (key: string, value: string) =>
   fetch(`${gatewayUrl}/v1/kv/${encodeURIComponent(key)}`, {
@@ -67,6 +73,7 @@ function keyOn(matrix: PlacementMatrix, node: string, prefix: string): string {
 
 describe('a gateway following published placements', () => {
   it('reaches a data node it was not configured with, through the address published with the epoch', async () => {
+    expect((await adminStatus()).dataNodes.map((n) => n.id)).toEqual(['d1', 'd2', 'd3']);
     const epoch2 = matrixOf(['d1', 'd2', 'd3', 'd4'], 2);
     await store.publish(epoch2, {
       nodes: ['d1', 'd2', 'd3', 'd4'].map((id) => ({ id, url: cluster.nodeUrl(id) })),
@@ -74,6 +81,7 @@ describe('a gateway following published placements', () => {
       reason: 'd4 added',
     });
     await eventually('the gateway switches to epoch 2', async () => (await epochOf()) === 2);
+    expect((await adminStatus()).dataNodes).toContainEqual({ id: 'd4', url: cluster.nodeUrl('d4') });
 
     const key = keyOn(epoch2, 'd4', 'on-d4');
     const res = await put(key, 'reached d4');
