@@ -1,3 +1,4 @@
+import { LengthPrefixedSplitter } from '@redoubt/cluster-client';
 import { RedoubtError } from '@redoubt/errors';
 import { decodeMessage, encodeMessage, isIntact, isValidVersion, type StoredRecord } from '@redoubt/records';
 
@@ -26,37 +27,24 @@ export function encodeRecordFrame(record: StoredRecord): Buffer {
 
 /** Splits decompressed bytes back into records; every record is checked (shape and CRC) as it comes out. */
 export class RecordFrameDecoder {
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  private readonly splitter = new LengthPrefixedSplitter((length) => {
+    if (length === 0 || length > MAX_RECORD_FRAME_BYTES) {
+      throw this.corrupt(`a record frame claims ${length} bytes`);
+    }
+    return 4 + length;
+  });
 
   /** `where` names the segment in errors. */
   constructor(private readonly where: string) {}
 
   *push(chunk: Buffer): Generator<StoredRecord> {
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
-    if (this.pendingBytes < 4) return;
-    let buffer =
-      this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
-    let offset = 0;
-    while (buffer.length - offset >= 4) {
-      const length = buffer.readUInt32BE(offset);
-      if (length === 0 || length > MAX_RECORD_FRAME_BYTES) {
-        throw this.corrupt(`a record frame claims ${length} bytes`);
-      }
-      if (buffer.length - offset - 4 < length) break;
-      yield this.decode(buffer.subarray(offset + 4, offset + 4 + length));
-      offset += 4 + length;
-    }
-    buffer = buffer.subarray(offset);
-    this.pending = buffer.length > 0 ? [buffer] : [];
-    this.pendingBytes = buffer.length;
+    for (const frame of this.splitter.push(chunk)) yield this.decode(frame.subarray(4));
   }
 
   /** Throws if the stream ended inside a record. */
   finish(): void {
-    if (this.pendingBytes !== 0)
-      throw this.corrupt(`the segment ends inside a record (${this.pendingBytes} bytes left)`);
+    const left = this.splitter.bufferedBytes;
+    if (left !== 0) throw this.corrupt(`the segment ends inside a record (${left} bytes left)`);
   }
 
   private decode(bytes: Buffer): StoredRecord {

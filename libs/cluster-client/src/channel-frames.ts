@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { RedoubtError } from '@redoubt/errors';
 import { MAX_BATCH_BODY_BYTES } from './internal-protocol.js';
+import { LengthPrefixedSplitter } from './length-prefixed.js';
 
 /**
  * Frames of the batch channel (batch-channel.ts): after an HTTP upgrade, both directions carry
@@ -29,46 +30,31 @@ export function encodeChannelFrame(id: number, kind: number, payload: Uint8Array
 }
 
 /**
- * Incremental parser of a channel's byte stream. A frame inside one chunk is a view of that chunk (no
- * copy); one spanning chunks is joined once. A length beyond the batch limit is garbage, not a frame:
- * FRAME_INVALID, after which the stream cannot be resynchronised and the connection must go.
+ * Incremental parser of a channel's byte stream (a LengthPrefixedSplitter, whose length counts id, kind
+ * and payload). A length beyond the batch limit is garbage, not a frame: FRAME_INVALID, after which the
+ * stream cannot be resynchronised and the connection must go.
  */
 export class ChannelFrameReader {
-  private chunks: Buffer[] = [];
-  private buffered = 0;
-  /** Bytes the frame at the head needs in all (4 while its length is unknown). */
-  private needed = 4;
+  private readonly splitter: LengthPrefixedSplitter;
 
-  constructor(private readonly maxFrameBytes = MAX_BATCH_BODY_BYTES + 1024) {}
-
-  push(chunk: Buffer): ChannelFrame[] {
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
-    if (this.buffered < this.needed) return []; // a large frame still arriving: join it once, at the end
-    let buf = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
-    const frames: ChannelFrame[] = [];
-    this.needed = 4;
-    while (buf.length >= 4) {
-      const length = buf.readUInt32BE(0);
-      if (length < 5 || length > this.maxFrameBytes) {
+  constructor(maxFrameBytes = MAX_BATCH_BODY_BYTES + 1024) {
+    this.splitter = new LengthPrefixedSplitter((length) => {
+      if (length < 5 || length > maxFrameBytes) {
         throw new RedoubtError('FRAME_INVALID', `a channel frame of ${length} bytes is malformed`, {
           length,
         });
       }
-      if (buf.length < 4 + length) {
-        this.needed = 4 + length;
-        break;
-      }
-      frames.push({
-        id: buf.readUInt32BE(4),
-        kind: buf[8]!,
-        payload: buf.subarray(CHANNEL_HEADER_BYTES, 4 + length),
-      });
-      buf = buf.subarray(4 + length);
-    }
-    this.chunks = buf.length > 0 ? [buf] : [];
-    this.buffered = buf.length;
-    return frames;
+      return 4 + length;
+    });
+  }
+
+  /** The frames `chunk` completes; none of them if a malformed length follows in it. */
+  push(chunk: Buffer): ChannelFrame[] {
+    return Array.from(this.splitter.push(chunk), (frame) => ({
+      id: frame.readUInt32BE(4),
+      kind: frame[8]!,
+      payload: frame.subarray(CHANNEL_HEADER_BYTES),
+    }));
   }
 }
 

@@ -1,6 +1,7 @@
 import { RedoubtError } from '@redoubt/errors';
 import { decodeMessage, encodeMessage, type StoredRecord } from '@redoubt/records';
 import type { WireError } from './internal-protocol.js';
+import { LengthPrefixedSplitter } from './length-prefixed.js';
 
 /**
  * Partition streams: a sequence of frames `[u32 BE payload length][u8 kind][payload]` in a chunked HTTP
@@ -36,62 +37,31 @@ export function encodeFrame(kind: number, payload: unknown): Buffer {
 
 /**
  * Incremental frame parser: feed it the chunks of a body as they arrive; it returns the frames completed
- * so far. A frame within one chunk is decoded in place; one spanning chunks is joined once.
+ * so far (a LengthPrefixedSplitter, whose length counts the payload only). A frame within one chunk is
+ * decoded in place; one spanning chunks is joined once.
  */
 export class FrameDecoder {
-  private chunks: Buffer[] = [];
-  private buffered = 0;
+  private readonly splitter = new LengthPrefixedSplitter((length) => {
+    if (length > MAX_FRAME_BYTES) {
+      throw new RedoubtError(
+        'FRAME_INVALID',
+        `a frame of ${length} bytes exceeds the ${MAX_FRAME_BYTES} limit`,
+      );
+    }
+    return FRAME_HEADER_BYTES + length;
+  });
 
   push(chunk: Uint8Array): Frame[] {
-    if (chunk.length > 0) {
-      this.chunks.push(
-        Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length),
-      );
-      this.buffered += chunk.length;
-    }
-    const frames: Frame[] = [];
-    while (this.buffered >= FRAME_HEADER_BYTES) {
-      const header = this.peekHeader();
-      const length = header.readUInt32BE(0);
-      if (length > MAX_FRAME_BYTES) {
-        throw new RedoubtError(
-          'FRAME_INVALID',
-          `a frame of ${length} bytes exceeds the ${MAX_FRAME_BYTES} limit`,
-        );
-      }
-      if (this.buffered < FRAME_HEADER_BYTES + length) break;
-      const bytes = this.take(FRAME_HEADER_BYTES + length);
-      frames.push(decodeFrame(bytes[4]!, bytes.subarray(FRAME_HEADER_BYTES)));
-    }
-    return frames;
+    return Array.from(this.splitter.push(chunk), (bytes) =>
+      decodeFrame(bytes[4]!, bytes.subarray(FRAME_HEADER_BYTES)),
+    );
   }
 
   /** Throws FRAME_INVALID when the body ended inside a frame. */
   finish(): void {
-    if (this.buffered > 0)
-      throw new RedoubtError(
-        'FRAME_INVALID',
-        `the stream ended inside a frame (${this.buffered} bytes left)`,
-      );
-  }
-
-  private peekHeader(): Buffer {
-    if (this.chunks[0]!.length < FRAME_HEADER_BYTES) this.chunks = [Buffer.concat(this.chunks)];
-    return this.chunks[0]!;
-  }
-
-  private take(n: number): Buffer {
-    const first = this.chunks[0]!;
-    this.buffered -= n;
-    if (first.length >= n) {
-      if (first.length === n) this.chunks.shift();
-      else this.chunks[0] = first.subarray(n);
-      return first.subarray(0, n);
-    }
-    const joined = Buffer.concat(this.chunks, this.buffered + n);
-    const rest = joined.subarray(n);
-    this.chunks = rest.length > 0 ? [rest] : [];
-    return joined.subarray(0, n);
+    const left = this.splitter.bufferedBytes;
+    if (left > 0)
+      throw new RedoubtError('FRAME_INVALID', `the stream ended inside a frame (${left} bytes left)`);
   }
 }
 

@@ -36,6 +36,7 @@ export {
   type Frame,
   type StreamEndSummary,
 } from './frames.js';
+export { LengthPrefixedSplitter } from './length-prefixed.js';
 export {
   INTERNAL_PREFIX,
   MSGPACK_CONTENT_TYPE,
