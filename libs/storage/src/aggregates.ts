@@ -38,10 +38,11 @@ const ENTRY_BYTES = BUCKETS * (DIGEST_BYTES + 16);
 export class PartitionAggregates {
   private readonly byPartition = new Map<number, PartitionAggregate>();
   /**
-   * While the store recounts in the background these are deltas on top of a snapshot (a partition may
-   * pass through zero records and back): keep every entry until `mergeFrom` adds the snapshot's counts.
+   * True while these are only the deltas on top of a snapshot still being counted (the store's background
+   * recount): a partition may pass through zero records and back, so every entry is kept until
+   * `mergeFrom` adds the snapshot's counts (or `clear` starts over).
    */
-  retainEmpty = false;
+  holdsDeltas = false;
 
   /** A record's contribution added (sign 1) to or taken out of (sign -1) its bucket. */
   apply(partition: number, bucket: number, digest: Uint8Array, bytes: number, sign: 1 | -1): void {
@@ -96,7 +97,7 @@ export class PartitionAggregates {
       entry.totalRecords += from.totalRecords;
       entry.totalBytes += from.totalBytes;
     }
-    this.retainEmpty = false;
+    this.holdsDeltas = false;
     for (const [partition, entry] of this.byPartition) this.forgetIfEmpty(partition, entry);
   }
 
@@ -107,6 +108,18 @@ export class PartitionAggregates {
 
   clear(): void {
     this.byPartition.clear();
+    this.holdsDeltas = false;
+  }
+
+  /** Partitions held, and the records and bytes over all of them. */
+  totals(): { partitions: number; records: number; bytes: number } {
+    let records = 0;
+    let bytes = 0;
+    for (const entry of this.byPartition.values()) {
+      records += entry.totalRecords;
+      bytes += entry.totalBytes;
+    }
+    return { partitions: this.byPartition.size, records, bytes };
   }
 
   /** `[digests][records f64 BE x BUCKETS][bytes f64 BE x BUCKETS]`: one partition's checkpoint entry. */
@@ -146,7 +159,7 @@ export class PartitionAggregates {
   }
 
   private forgetIfEmpty(partition: number, entry: PartitionAggregate): void {
-    if (entry.totalRecords === 0 && !this.retainEmpty) this.byPartition.delete(partition);
+    if (entry.totalRecords === 0 && !this.holdsDeltas) this.byPartition.delete(partition);
   }
 }
 

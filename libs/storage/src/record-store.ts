@@ -106,11 +106,6 @@ export class RecordStore {
   private checkpointed = false;
   /** A write failed after changing the in-memory aggregates: they are recounted at the next open. */
   private checkpointBlocked = false;
-  /**
-   * The aggregates are being recounted in the background (after an unclean shutdown): `aggregates` then
-   * holds the deltas of the writes since open, which the walk's counts of the records at open complete.
-   */
-  private recounting = false;
   private recountWalk: Promise<unknown> | undefined;
   private readonly recountChunk: number;
 
@@ -245,17 +240,11 @@ export class RecordStore {
     return this.recounting;
   }
 
-  /** Records and bytes over every partition (one small entry read per partition). */
+  /** Partitions holding records, and records and bytes over all of them (from the aggregates). */
   totalsAll(): { partitions: number; records: number; bytes: number } {
-    let partitions = 0;
-    let records = 0;
-    let bytes = 0;
-    for (const summary of this.listPartitions()) {
-      partitions++;
-      records += summary.records;
-      bytes += summary.bytes;
-    }
-    return { partitions, records, bytes };
+    this.assertOpen();
+    this.assertCounted();
+    return this.aggregates.totals();
   }
 
   /**
@@ -507,8 +496,7 @@ export class RecordStore {
       // No records (a new store): nothing to count, the empty aggregates are whole.
       return Promise.resolve({ source: 'rebuilt', records: 0, ms: Math.round(performance.now() - started) });
     }
-    this.aggregates.retainEmpty = true;
-    this.recounting = true;
+    this.aggregates.holdsDeltas = true;
     const counted = new PartitionAggregates();
     const snapshot = this.env.useReadTransaction();
     const walk = countRecordsInBackground(this.records, counted, {
@@ -519,16 +507,13 @@ export class RecordStore {
     this.recountWalk = walk.catch(() => undefined);
     const done = (interrupted: boolean): AggregatesRecovery => ({
       source: 'rebuilt',
-      records: interrupted ? 0 : this.recordsCounted(),
+      records: interrupted ? 0 : this.aggregates.totals().records,
       ms: Math.round(performance.now() - started),
       ...(interrupted ? { interrupted: true as const } : {}),
     });
     return walk.then(
       (finished) => {
-        if (finished) {
-          this.aggregates.mergeFrom(counted);
-          this.recounting = false;
-        }
+        if (finished) this.aggregates.mergeFrom(counted); // whole: it holds deltas no more
         // Not finished: closed first, or a failed write recounted everything at once (failedWrite).
         return done(this.recounting);
       },
@@ -541,17 +526,9 @@ export class RecordStore {
     );
   }
 
-  private recordsCounted(): number {
-    let records = 0;
-    for (const summary of this.aggregates.list()) records += summary.records;
-    return records;
-  }
-
   /** Every record's header read once, synchronously; ends a background recount. */
   private rebuildAggregates(): void {
-    this.recounting = false;
     this.aggregates.clear();
-    this.aggregates.retainEmpty = false;
     countRecordsNow(this.records, this.aggregates);
   }
 
@@ -563,6 +540,14 @@ export class RecordStore {
     }
     this.meta.put(AGGREGATES_CLEAN_KEY, Buffer.from([1]));
     this.checkpointed = true;
+  }
+
+  /**
+   * Recounting in the background (after an unclean shutdown): the aggregates then hold the deltas of the
+   * writes since open, which the walk's counts of the records at open complete.
+   */
+  private get recounting(): boolean {
+    return this.aggregates.holdsDeltas;
   }
 
   private assertCounted(): void {
