@@ -11,6 +11,7 @@ import {
 } from './channel-frames.js';
 import { DataNodeClient } from './data-node-client.js';
 import type { BatchRequest, BatchResult } from './internal-protocol.js';
+import { expectPerOpOutcomes, perOpAnswers } from './testing/per-op-outcomes.js';
 
 /**
  * The batch channel against fake nodes on real sockets: frames matched by id whatever the order of
@@ -86,27 +87,10 @@ describe('BatchChannel (through DataNodeClient)', () => {
   it('gives each op its own outcome, refuses a damaged record, and keeps one connection', async () => {
     const node = await channelNode((frame, socket) => {
       const { ops } = decodeMessage<BatchRequest>(frame.payload);
-      answer(
-        socket,
-        frame,
-        ops.map((op) =>
-          op.op === 'put'
-            ? { error: { code: 'WRONG_PARTITION', message: 'elsewhere' } }
-            : op.key === 'damaged'
-              ? { record: { ...record, value: Buffer.from('VALUE') } }
-              : { record },
-        ),
-      );
+      answer(socket, frame, perOpAnswers(ops, record));
     });
     const c = client(node.url);
-    const [put, damaged, fine] = await Promise.allSettled([
-      c.put(0, record),
-      c.get(0, 'damaged'),
-      c.get(0, 'k'),
-    ]);
-    expect(put).toMatchObject({ status: 'rejected', reason: { code: 'WRONG_PARTITION' } });
-    expect(damaged).toMatchObject({ status: 'rejected', reason: { code: 'RECORD_CORRUPT' } });
-    expect(fine).toMatchObject({ status: 'fulfilled', value: { key: 'k', version: record.version } });
+    await expectPerOpOutcomes(c, record);
     await c.get(0, 'k');
     expect(node.upgrades()).toBe(1);
   });

@@ -6,6 +6,7 @@ import { RedoubtError } from '@redoubt/errors';
 import { DataNodeClient, type BatchGuard, type DataNodeClientOptions } from './data-node-client.js';
 import { encodeFrame, FrameKind } from './frames.js';
 import type { BatchRequest } from './internal-protocol.js';
+import { expectPerOpOutcomes, perOpAnswers } from './testing/per-op-outcomes.js';
 
 /**
  * The client against real sockets that misbehave in the ways a node can: refuse, hang, answer errors,
@@ -95,24 +96,10 @@ describe('DataNodeClient errors', () => {
   it('gives each op of a batch its own outcome and refuses a record damaged on the way', async () => {
     const url = await http(async (req, res) => {
       const { ops } = decodeMessage<BatchRequest>(await body(req));
-      const results = ops.map((op) =>
-        op.op === 'put'
-          ? { error: { code: 'WRONG_PARTITION', message: 'elsewhere' } }
-          : op.key === 'damaged'
-            ? { record: { ...record, value: Buffer.from('VALUE') } }
-            : { record },
-      );
+      const results = perOpAnswers(ops, record);
       res.writeHead(200, { 'content-type': 'application/msgpack' }).end(encodeMessage({ results }));
     });
-    const c = client(url);
-    const [put, damaged, fine] = await Promise.allSettled([
-      c.put(0, record),
-      c.get(0, 'damaged'),
-      c.get(0, 'k'),
-    ]);
-    expect(put).toMatchObject({ status: 'rejected', reason: { code: 'WRONG_PARTITION' } });
-    expect(damaged).toMatchObject({ status: 'rejected', reason: { code: 'RECORD_CORRUPT' } });
-    expect(fine).toMatchObject({ status: 'fulfilled', value: { key: 'k', version: record.version } });
+    await expectPerOpOutcomes(client(url), record);
   });
 
   it('fails a partition stream cut off before its end frame, and relays an error frame', async () => {
