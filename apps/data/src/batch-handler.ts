@@ -35,11 +35,8 @@ export function isBatchRequest(req: IncomingMessage): boolean {
  * POST /internal/v1/batch, the hot path, answered by a plain node:http handler in front of the express
  * app: express's per-request machinery cost the data node more CPU than the batch itself (the same finding
  * as the gateway's /v1/kv). It keeps what the express route had: the cluster token (constant time), the
- * body limit, MessagePack (or JSON) in and out, the catalogue's errors and the request metrics.
- *
- * Gets are answered from the store at once; all puts of the batch go into one write transaction (which
- * lmdb-js may share with other batches: group commit), and the answer leaves only after that commit is
- * durable. Each op gets its own result or error.
+ * body limit, MessagePack (or JSON) in and out, the catalogue's errors and the request metrics. The
+ * batch itself is runBatch's (batch-runner.ts), as on the batch channel.
  */
 export function createBatchHandler(deps: BatchHandlerDeps): PlainHandler {
   const { store, metrics, logger } = deps;
