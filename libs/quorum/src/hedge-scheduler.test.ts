@@ -30,6 +30,26 @@ describe('HedgeScheduler', () => {
     expect(ran).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(early).toEqual([]);
   });
+
+  it('never runs a cancelled callback, and counts only the ones still due', async () => {
+    const scheduler = new HedgeScheduler(10);
+    const ran: string[] = [];
+    const first = scheduler.schedule(() => ran.push('first'));
+    scheduler.schedule(() => ran.push('second'));
+    const third = scheduler.schedule(() => ran.push('third'));
+    scheduler.cancel(first);
+    scheduler.cancel(third);
+    scheduler.cancel(third); // twice is harmless
+    expect(scheduler.pending()).toBe(1);
+    await new Promise((r) => setTimeout(r, 40));
+    expect(ran).toEqual(['second']);
+    expect(scheduler.pending()).toBe(0);
+    scheduler.cancel(first); // a spent ticket is ignored
+    const later = scheduler.schedule(() => ran.push('later'));
+    expect(later).toBeGreaterThan(third); // tickets stay unique after the queue emptied
+    await new Promise((r) => setTimeout(r, 40));
+    expect(ran).toEqual(['second', 'later']);
+  });
 });
 
 describe('HedgeBudget', () => {

@@ -18,6 +18,18 @@ describe('quorumRead timing', () => {
     expect([a.gets, b.gets, c.gets]).toEqual([1, 1, 0]);
   });
 
+  it('drops its hedge once decided, so the scheduler holds nothing of a finished read', async () => {
+    const delayMs = 60_001; // a scheduler of its own: no other test shares this delay
+    const replicas = ['d1', 'd2', 'd3'].map((id) => new ScriptedReplica(id, 'ack'));
+    const outcomes = await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        quorumRead(setOf(...replicas), `k${i}`, 2, { hedgeAfterMs: delayMs }),
+      ),
+    );
+    expect(outcomes.every((o) => o.ok)).toBe(true);
+    expect(hedgeSchedulerFor(delayMs).pending()).toBe(0);
+  });
+
   it('asks the next replica at once when one refuses', async () => {
     const [a, b, c] = [
       new ScriptedReplica('d1', 'refuse'),

@@ -1,7 +1,7 @@
 import type { StoredRecord } from '@redoubt/records';
 import { hedgeSchedulerFor, type HedgeBudget } from './hedge-scheduler.js';
 import { errorCodeOf, type ReplicaClient, type ReplicaSet } from './replica-client.js';
-import { Settlement } from './settlement.js';
+import { Settlement, SettlingOutcome } from './settlement.js';
 
 /** What one replica answered to a read. */
 export type ReplicaReply =
@@ -56,6 +56,8 @@ export function quorumRead(
   const hedgeAfterMs = options.hedgeAfterMs ?? 0;
   const budget = options.hedgeBudget;
   budget?.earn();
+  const hedges = hedgeAfterMs > 0 ? hedgeSchedulerFor(hedgeAfterMs) : undefined;
+  let hedgeTicket = -1;
   const replies: ReplicaReply[] = [];
   let newest: StoredRecord | null = null;
   let okReplies = 0;
@@ -73,18 +75,8 @@ export function quorumRead(
       const untried = n - started;
       if (okReplies >= required || okReplies + inFlight + untried < required) {
         decided = true;
-        resolve({
-          ok: okReplies >= required,
-          record: newest,
-          required,
-          replicas: n,
-          confirmed: okReplies,
-          failed,
-          get settled() {
-            return settlement.promise();
-          },
-          onSettled: (listener) => settlement.onSettled(listener),
-        });
+        if (hedgeTicket >= 0) hedges!.cancel(hedgeTicket);
+        resolve(new ReadDecision(okReplies >= required, newest, required, n, okReplies, failed, settlement));
       }
     };
     const finish = () => {
@@ -122,12 +114,26 @@ export function quorumRead(
       return;
     }
     for (let i = 0; i < required; i++) ask(order[i]!);
-    if (hedgeAfterMs > 0 && !decided && started < n) {
-      hedgeSchedulerFor(hedgeAfterMs).schedule(() => {
+    if (hedges && !decided && started < n) {
+      hedgeTicket = hedges.schedule(() => {
         if (!decided && started < n && (!budget || budget.spend())) ask(order[started]!);
       });
     }
   });
+}
+
+class ReadDecision extends SettlingOutcome<ReadSettlement> implements ReadOutcome {
+  constructor(
+    readonly ok: boolean,
+    readonly record: StoredRecord | null,
+    readonly required: number,
+    readonly replicas: number,
+    readonly confirmed: number,
+    readonly failed: number,
+    settlement: Settlement<ReadSettlement>,
+  ) {
+    super(settlement);
+  }
 }
 
 /** Replicas whose breaker is closed (or half-open) first, each group in placement order. */

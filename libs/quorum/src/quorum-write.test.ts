@@ -5,6 +5,7 @@ import { HybridClock, makeRecord } from '@redoubt/records';
 import {
   guardReplica,
   QuorumCoordinator,
+  quorumRead,
   quorumWrite,
   replicaBehindBatchBreaker,
   type HandoffSink,
@@ -111,6 +112,24 @@ describe('quorumWrite', () => {
     expect(await quorumWrite(set, record(), 2)).toMatchObject({ ok: true, confirmed: 2 });
     expect(node.puts).toBe(1);
     breaker.shutdown();
+  });
+});
+
+describe('quorum outcomes', () => {
+  // An object literal with a getter closure gets a V8 hidden class of its own, in the old generation, which
+  // kept every request's state alive through young-generation collections (settlement.ts); outcomes share
+  // their accessors through the prototype instead.
+  it('carry settled and onSettled on their prototype, not on each outcome, and both still report the settlement', async () => {
+    const replicas = ['d1', 'd2', 'd3'].map((id) => new ScriptedReplica(id, 'ack'));
+    const written = await quorumWrite(setOf(...replicas), record(), 2);
+    const read = await quorumRead(setOf(...replicas), 'k', 2);
+    for (const outcome of [written, read]) {
+      expect(Object.getOwnPropertyNames(outcome)).not.toContain('settled');
+      expect(Object.getOwnPropertyNames(outcome)).not.toContain('onSettled');
+    }
+    expect((await written.settled).acked.sort()).toEqual(['d1', 'd2', 'd3']);
+    const viaCallback = await new Promise((resolve) => read.onSettled(resolve));
+    expect(viaCallback).toBe(await read.settled);
   });
 });
 

@@ -1,7 +1,7 @@
 import type { PutOutcome } from '@redoubt/cluster-client';
 import type { StoredRecord } from '@redoubt/records';
 import { errorCodeOf, isUnknownOutcome, type ReplicaSet } from './replica-client.js';
-import { Settlement } from './settlement.js';
+import { Settlement, SettlingOutcome } from './settlement.js';
 
 export type ReplicaWriteState = 'pending' | 'acked' | 'failed' | 'unknown';
 
@@ -35,6 +35,21 @@ export interface WriteOutcome {
   onSettled(listener: (settlement: WriteSettlement) => void): void;
 }
 
+class WriteDecision extends SettlingOutcome<WriteSettlement> implements WriteOutcome {
+  constructor(
+    readonly ok: boolean,
+    readonly record: StoredRecord,
+    readonly required: number,
+    readonly replicas: number,
+    readonly confirmed: number,
+    readonly failed: number,
+    readonly unknown: number,
+    settlement: Settlement<WriteSettlement>,
+  ) {
+    super(settlement);
+  }
+}
+
 /**
  * Sends the record to every replica of the set at once and decides as soon as the outcome is certain:
  * success with W durable acks (without waiting for slower replicas), failure as soon as the acks still
@@ -63,19 +78,18 @@ export function quorumWrite(set: ReplicaSet, record: StoredRecord, w: number): P
       const pending = n - finished;
       if (acks >= required || acks + pending < required) {
         decided = true;
-        resolve({
-          ok: acks >= required,
-          record,
-          required,
-          replicas: n,
-          confirmed: acks,
-          failed,
-          unknown: unknown + pending,
-          get settled() {
-            return settlement.promise();
-          },
-          onSettled: (listener) => settlement.onSettled(listener),
-        });
+        resolve(
+          new WriteDecision(
+            acks >= required,
+            record,
+            required,
+            n,
+            acks,
+            failed,
+            unknown + pending,
+            settlement,
+          ),
+        );
       }
     };
     const done = () => {

@@ -25,3 +25,27 @@ export class Settlement<T> {
     return (this.asPromise ??= new Promise<T>((resolve) => this.onSettled(resolve)));
   }
 }
+
+/**
+ * What a decided quorum outcome shows of its settlement, from the prototype: `settled` (a promise made
+ * only when asked for) and `onSettled`. Outcomes are instances of subclasses rather than object literals
+ * with a getter: V8 gives an object literal whose getter is a fresh closure a hidden class (map) of its
+ * own, in the old generation, and that map kept each request's state (replies, records, their buffers)
+ * alive through young-generation collections until the next full one. Measured under GET load on a
+ * gateway: about 2 MB promoted per scavenge, 40 MB/s of garbage moved to the old generation.
+ */
+export abstract class SettlingOutcome<T> {
+  readonly #settlement: Settlement<T>;
+
+  protected constructor(settlement: Settlement<T>) {
+    this.#settlement = settlement;
+  }
+
+  get settled(): Promise<T> {
+    return this.#settlement.promise();
+  }
+
+  onSettled(listener: (value: T) => void): void {
+    this.#settlement.onSettled(listener);
+  }
+}
