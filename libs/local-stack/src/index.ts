@@ -18,6 +18,7 @@ export {
   type ExitInfo,
   type LineSink,
 } from './service-process.js';
+export { dataNodeService, type DataNodeServiceOptions } from './data-node-service.js';
 export { DEFAULT_RESTART_POLICY, restartDelay, type RestartPolicy } from './restart-policy.js';
 export {
   SupervisedProcess,

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { DataNodeClient, type PutOutcome } from '@redoubt/cluster-client';
 import { RedoubtError } from '@redoubt/errors';
 import { partitionOf } from '@redoubt/hashing';
-import { freePort, ServiceProcess } from '@redoubt/local-stack';
+import { dataNodeService, freePort, type ServiceProcess } from '@redoubt/local-stack';
 import type { ReplicateJob } from '@redoubt/queues';
 import { HybridClock, makeRecord, makeTombstone, type StoredRecord } from '@redoubt/records';
 import { QuorumCoordinator, quorumRead, quorumWrite, type ReplicaClient, type ReplicaSet } from './index.js';
@@ -23,18 +23,13 @@ beforeAll(async () => {
   for (let i = 1; i <= 3; i++) {
     const port = await freePort();
     nodes.push(
-      new ServiceProcess({
+      dataNodeService({
+        id: `d${i}`,
         name: `data-${i}`,
-        app: 'data',
-        env: {
-          NODE_ID: `d${i}`,
-          DATA_PORT: String(port),
-          DATA_DIR: join(dir, `d${i}`),
-          CLUSTER_TOKEN: token,
-          PARTITIONS: String(PARTITIONS),
-          LOG_LEVEL: 'warn',
-        },
-        readyUrl: `http://127.0.0.1:${port}/readyz`,
+        port,
+        dir: join(dir, `d${i}`),
+        clusterToken: token,
+        partitions: PARTITIONS,
         readyTimeoutMs: 60_000,
         log: join(dir, `d${i}.log`),
       }),

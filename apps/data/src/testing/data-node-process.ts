@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataNodeClient, type DataNodeClientOptions } from '@redoubt/cluster-client';
 import { keysInPartition } from '@redoubt/hashing';
-import { freePort, ServiceProcess } from '@redoubt/local-stack';
+import { dataNodeService, freePort, type ServiceProcess } from '@redoubt/local-stack';
 import { formatVersion, makeRecord, type StoredRecord } from '@redoubt/records';
 
 /** Test support (not part of the app): a data node as a real process on a free port and a temp dir. */
@@ -28,19 +28,14 @@ export async function startDataNode(
   const dir = mkdtempSync(join(tmpdir(), `redoubt-data-${id}-`));
   const partitions = options.partitions ?? 16;
   const url = `http://127.0.0.1:${port}`;
-  const process = new ServiceProcess({
+  const process = dataNodeService({
+    id,
     name: `data-${id}`,
-    app: 'data',
-    env: {
-      NODE_ID: id,
-      DATA_PORT: String(port),
-      DATA_DIR: dir,
-      CLUSTER_TOKEN: TOKEN,
-      PARTITIONS: String(partitions),
-      DATA_ENABLE_TEST_HOOKS: options.testHooks ? 'true' : 'false',
-      LOG_LEVEL: 'warn',
-    },
-    readyUrl: `${url}/readyz`,
+    port,
+    dir,
+    clusterToken: TOKEN,
+    partitions,
+    testHooks: options.testHooks ?? false,
     log: options.log ?? 'ignore',
   });
   await process.start();

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { partitionOf } from '@redoubt/hashing';
 import {
   appEntry,
+  dataNodeService,
   freePort,
   ServiceProcess,
   startRedisServer,
@@ -103,19 +104,13 @@ export class TestCluster {
       this.dataNodeIds.push(id);
       this.dataNodeUrls.push(`http://127.0.0.1:${port}`);
       this.dataNodes.push(
-        new ServiceProcess({
+        dataNodeService({
+          id,
           name: `data-${i}`,
-          app: 'data',
-          env: {
-            NODE_ID: id,
-            DATA_HOST: '127.0.0.1',
-            DATA_PORT: String(port),
-            DATA_DIR: join(this.dir, id),
-            CLUSTER_TOKEN: this.clusterToken,
-            PARTITIONS: String(this.partitions),
-            LOG_LEVEL: 'warn',
-          },
-          readyUrl: `http://127.0.0.1:${port}/readyz`,
+          port,
+          dir: join(this.dir, id),
+          clusterToken: this.clusterToken,
+          partitions: this.partitions,
           readyTimeoutMs: 60_000,
           log: join(this.dir, 'logs', `${id}.log`),
         }),

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DataNodeClient } from '@redoubt/cluster-client';
 import { partitionOf } from '@redoubt/hashing';
 import {
+  dataNodeService,
   freePort,
   redisServerArgs,
   ServiceProcess,
@@ -199,19 +200,14 @@ export class MonitorFixture {
     const url = `http://127.0.0.1:${port}`;
     this.dataNodes.push({ id, name: `data-${index}`, url, port, dir });
     this.supervisor.add(
-      new ServiceProcess({
+      dataNodeService({
+        id,
         name: `data-${index}`,
-        app: 'data',
-        env: {
-          NODE_ID: id,
-          DATA_HOST: '127.0.0.1',
-          DATA_PORT: String(port),
-          DATA_DIR: dir,
-          CLUSTER_TOKEN: KEYS.cluster,
-          PARTITIONS: String(this.options.partitions),
-          LOG_LEVEL: 'info',
-        },
-        readyUrl: `${url}/readyz`,
+        port,
+        dir,
+        clusterToken: KEYS.cluster,
+        partitions: this.options.partitions,
+        logLevel: 'info',
         log: join(this.logDir, `data-${index}.log`),
       }),
       { role: 'data', tier: 1 },

@@ -3,9 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataNodeClient, type PartitionDigest } from '@redoubt/cluster-client';
 import { partitionOf } from '@redoubt/hashing';
-import { freePort, ServiceProcess, waitFor as sharedWaitFor } from '@redoubt/local-stack';
+import {
+  dataNodeService,
+  freePort,
+  type ServiceProcess,
+  waitFor as sharedWaitFor,
+} from '@redoubt/local-stack';
 import { build, type PlacementMatrix } from '@redoubt/placement';
-import { formatVersion, makeRecord, makeTombstone, type StoredRecord, type Version } from '@redoubt/records';
+import type { StoredRecord, Version } from '@redoubt/records';
+import { TestRecords } from '@redoubt/records/testing';
 import { clusterViewOf, type ClusterView } from '../cluster-view.js';
 
 export interface TestDataNode {
@@ -36,7 +42,7 @@ export class DataNodeCluster {
   readonly view: ClusterView;
   readonly clusterToken: string;
   readonly root: string;
-  private writeCounter = 0;
+  private readonly made = new TestRecords();
 
   private constructor(
     readonly options: Required<Omit<DataNodeClusterOptions, 'logDir'>> & { logDir?: string },
@@ -71,20 +77,13 @@ export class DataNodeCluster {
       const port = await freePort();
       const dir = join(root, id);
       const url = `http://127.0.0.1:${port}`;
-      const process = new ServiceProcess({
-        name: id,
-        app: 'data',
-        env: {
-          NODE_ID: id,
-          DATA_HOST: '127.0.0.1',
-          DATA_PORT: String(port),
-          DATA_DIR: dir,
-          CLUSTER_TOKEN: settings.clusterToken,
-          PARTITIONS: String(settings.partitions),
-          LOG_LEVEL: 'warn',
-          DATA_ENABLE_TEST_HOOKS: 'true',
-        },
-        readyUrl: `${url}/readyz`,
+      const process = dataNodeService({
+        id,
+        port,
+        dir,
+        clusterToken: settings.clusterToken,
+        partitions: settings.partitions,
+        testHooks: true,
         readyTimeoutMs: 60_000,
         log: settings.logDir ? join(settings.logDir, `${id}.log`) : 'ignore',
       });
@@ -117,23 +116,16 @@ export class DataNodeCluster {
   }
 
   /** A fresh version, newer than every earlier one made by this helper. */
-  nextVersion(writer = 'gwtest'): Version {
-    this.writeCounter += 1;
-    return formatVersion({ wall: Date.now(), logical: this.writeCounter % 0xffff, writer });
+  nextVersion(writer?: string): Version {
+    return this.made.nextVersion(writer);
   }
 
-  record(key: string, value: string | Buffer, version = this.nextVersion()): StoredRecord {
-    return makeRecord({
-      key,
-      value: typeof value === 'string' ? Buffer.from(value) : value,
-      contentType: 'application/octet-stream',
-      version,
-      tombstone: false,
-    });
+  record(key: string, value: string | Buffer, version?: Version): StoredRecord {
+    return this.made.record(key, value, version);
   }
 
-  tombstone(key: string, version = this.nextVersion()): StoredRecord {
-    return makeTombstone(key, version);
+  tombstone(key: string, version?: Version): StoredRecord {
+    return this.made.tombstone(key, version);
   }
 
   /** Writes a record to the given nodes only (the others miss it, as if they were down). */

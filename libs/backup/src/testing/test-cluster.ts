@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClusterMap, type DataNodeClient } from '@redoubt/cluster-client';
 import { partitionOf } from '@redoubt/hashing';
-import { freePort, ServiceProcess } from '@redoubt/local-stack';
+import { dataNodeService, freePort, type ServiceProcess } from '@redoubt/local-stack';
 import { build } from '@redoubt/placement';
-import { formatVersion, makeRecord, makeTombstone, type StoredRecord, type Version } from '@redoubt/records';
+import type { StoredRecord, Version } from '@redoubt/records';
+import { TestRecords } from '@redoubt/records/testing';
 
 export interface TestNode {
   id: string;
@@ -20,7 +21,7 @@ export interface TestNode {
  * directory and starts it again empty on the same port: a node that lost its disk.
  */
 export class TestCluster {
-  private counter = 0;
+  private readonly made = new TestRecords('text/plain');
 
   private constructor(
     readonly nodes: TestNode[],
@@ -48,19 +49,12 @@ export class TestCluster {
         id,
         url,
         dir,
-        process: new ServiceProcess({
-          name: id,
-          app: 'data',
-          env: {
-            NODE_ID: id,
-            DATA_HOST: '127.0.0.1',
-            DATA_PORT: String(port),
-            DATA_DIR: dir,
-            CLUSTER_TOKEN: clusterToken,
-            PARTITIONS: String(partitions),
-            LOG_LEVEL: 'warn',
-          },
-          readyUrl: `${url}/readyz`,
+        process: dataNodeService({
+          id,
+          port,
+          dir,
+          clusterToken,
+          partitions,
           readyTimeoutMs: 90_000,
           log: options.logDir ? join(options.logDir, `${id}.log`) : 'ignore',
         }),
@@ -99,23 +93,16 @@ export class TestCluster {
     return partitionOf(key, this.partitions);
   }
 
-  nextVersion(writer = 'gwtest'): Version {
-    this.counter += 1;
-    return formatVersion({ wall: Date.now(), logical: this.counter % 0xffff, writer });
+  nextVersion(writer?: string): Version {
+    return this.made.nextVersion(writer);
   }
 
-  record(key: string, value: string | Buffer, version = this.nextVersion()): StoredRecord {
-    return makeRecord({
-      key,
-      value: typeof value === 'string' ? Buffer.from(value) : value,
-      contentType: 'text/plain',
-      version,
-      tombstone: false,
-    });
+  record(key: string, value: string | Buffer, version?: Version): StoredRecord {
+    return this.made.record(key, value, version);
   }
 
-  tombstone(key: string, version = this.nextVersion()): StoredRecord {
-    return makeTombstone(key, version);
+  tombstone(key: string, version?: Version): StoredRecord {
+    return this.made.tombstone(key, version);
   }
 
   /** Writes records to every replica of their partitions, as a gateway with all replicas up would. */

@@ -1,0 +1,31 @@
+import { makeRecord, makeTombstone, type StoredRecord } from '../record.js';
+import { formatVersion, type Version } from '../version.js';
+
+/**
+ * Records for tests, each version newer than the ones this maker made before (the wall clock and a
+ * counter in the logical part), all with one content type.
+ */
+export class TestRecords {
+  private counter = 0;
+
+  constructor(private readonly contentType = 'application/octet-stream') {}
+
+  nextVersion(writer = 'gwtest'): Version {
+    this.counter += 1;
+    return formatVersion({ wall: Date.now(), logical: this.counter % 0xffff, writer });
+  }
+
+  record(key: string, value: string | Buffer, version = this.nextVersion()): StoredRecord {
+    return makeRecord({
+      key,
+      value: typeof value === 'string' ? Buffer.from(value) : value,
+      contentType: this.contentType,
+      version,
+      tombstone: false,
+    });
+  }
+
+  tombstone(key: string, version = this.nextVersion()): StoredRecord {
+    return makeTombstone(key, version);
+  }
+}
