@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DataNodeClient, type DataNodeClientOptions } from '@redoubt/cluster-client';
 import { keysInPartition } from '@redoubt/hashing';
 import { dataNodeService, freePort, type ServiceProcess } from '@redoubt/local-stack';
-import { formatVersion, makeRecord, type StoredRecord } from '@redoubt/records';
+import { formatVersion } from '@redoubt/records';
 
 /** Test support (not part of the app): a data node as a real process on a free port and a temp dir. */
 
@@ -63,20 +63,7 @@ export function version(wall: number, writer = 'gw1'): string {
   return formatVersion({ wall, logical: 0, writer });
 }
 
-export function record(
-  key: string,
-  value: string | Uint8Array,
-  v: string,
-  contentType = 'text/plain',
-): StoredRecord {
-  return makeRecord({
-    key,
-    value: typeof value === 'string' ? Buffer.from(value) : value,
-    contentType,
-    version: v,
-    tombstone: false,
-  });
-}
+export { testRecord as record } from '@redoubt/records/testing';
 
 /** `count` distinct keys of `partition` under `partitions`. */
 export function keysIn(partition: number, partitions: number, count: number, prefix = 'key'): string[] {

@@ -36,19 +36,19 @@ export interface DataNodeClusterOptions {
  * Real data node processes (apps/data through tsx) on loopback with their own directories, for tests of
  * anything that moves data between nodes. Test hooks are on, so a test can damage a stored record.
  */
-export class DataNodeCluster {
+export class DataNodeCluster extends TestRecords {
   readonly nodes: TestDataNode[] = [];
   readonly matrix: PlacementMatrix;
   readonly view: ClusterView;
   readonly clusterToken: string;
   readonly root: string;
-  private readonly made = new TestRecords();
 
   private constructor(
     readonly options: Required<Omit<DataNodeClusterOptions, 'logDir'>> & { logDir?: string },
     nodes: TestDataNode[],
     root: string,
   ) {
+    super();
     this.nodes = nodes;
     this.root = root;
     this.clusterToken = options.clusterToken;
@@ -113,19 +113,6 @@ export class DataNodeCluster {
 
   partitionOf(key: string): number {
     return partitionOf(key, this.options.partitions);
-  }
-
-  /** A fresh version, newer than every earlier one made by this helper. */
-  nextVersion(writer?: string): Version {
-    return this.made.nextVersion(writer);
-  }
-
-  record(key: string, value: string | Buffer, version?: Version): StoredRecord {
-    return this.made.record(key, value, version);
-  }
-
-  tombstone(key: string, version?: Version): StoredRecord {
-    return this.made.tombstone(key, version);
   }
 
   /** Writes a record to the given nodes only (the others miss it, as if they were down). */

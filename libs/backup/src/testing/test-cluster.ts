@@ -5,7 +5,7 @@ import { ClusterMap, type DataNodeClient } from '@redoubt/cluster-client';
 import { partitionOf } from '@redoubt/hashing';
 import { dataNodeService, freePort, type ServiceProcess } from '@redoubt/local-stack';
 import { build } from '@redoubt/placement';
-import type { StoredRecord, Version } from '@redoubt/records';
+import type { StoredRecord } from '@redoubt/records';
 import { TestRecords } from '@redoubt/records/testing';
 
 export interface TestNode {
@@ -20,16 +20,16 @@ export interface TestNode {
  * ClusterMap over them (placement built like every service builds it). `wipe` stops a node, deletes its
  * directory and starts it again empty on the same port: a node that lost its disk.
  */
-export class TestCluster {
-  private readonly made = new TestRecords('text/plain');
-
+export class TestCluster extends TestRecords {
   private constructor(
     readonly nodes: TestNode[],
     readonly map: ClusterMap,
     readonly partitions: number,
     readonly clusterToken: string,
     readonly root: string,
-  ) {}
+  ) {
+    super('text/plain');
+  }
 
   static async start(
     options: { nodes?: number; partitions?: number; replicas?: number; logDir?: string } = {},
@@ -91,18 +91,6 @@ export class TestCluster {
 
   partitionOf(key: string): number {
     return partitionOf(key, this.partitions);
-  }
-
-  nextVersion(writer?: string): Version {
-    return this.made.nextVersion(writer);
-  }
-
-  record(key: string, value: string | Buffer, version?: Version): StoredRecord {
-    return this.made.record(key, value, version);
-  }
-
-  tombstone(key: string, version?: Version): StoredRecord {
-    return this.made.tombstone(key, version);
   }
 
   /** Writes records to every replica of their partitions, as a gateway with all replicas up would. */

@@ -1,1 +1,1 @@
-export { TestRecords } from './test-records.js';
+export { TestRecords, testRecord } from './test-records.js';

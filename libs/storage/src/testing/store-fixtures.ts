@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { keysInPartition } from '@redoubt/hashing';
-import { formatVersion, makeRecord, makeTombstone, type StoredRecord } from '@redoubt/records';
+import { formatVersion, makeTombstone, type StoredRecord } from '@redoubt/records';
 import { RecordStore } from '../record-store.js';
 import { placeKey } from '../storage-keys.js';
 import type { RecordStoreOptions } from '../storage-types.js';
@@ -38,20 +38,7 @@ export function version(wall: number, writer = 'w1', logical = 0): string {
   return formatVersion({ wall, logical, writer });
 }
 
-export function record(
-  key: string,
-  value: string | Uint8Array,
-  v: string,
-  contentType = 'text/plain',
-): StoredRecord {
-  return makeRecord({
-    key,
-    value: typeof value === 'string' ? Buffer.from(value) : value,
-    contentType,
-    version: v,
-    tombstone: false,
-  });
-}
+export { testRecord as record } from '@redoubt/records/testing';
 
 export function tombstone(key: string, v: string): StoredRecord {
   return makeTombstone(key, v);
