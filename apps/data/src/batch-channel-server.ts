@@ -85,11 +85,7 @@ export function serveBatchChannel(server: Server, deps: BatchChannelDeps): { clo
       if (Number(status) >= 500) logger.error({ err: raw, path: ROUTE }, error.message);
       return encodeChannelFrame(frame.id, ChannelFrameKind.error, encodeMessage({ error: wireError(error) }));
     } finally {
-      metrics.requests.inc({ route: ROUTE, method: 'FRAME', status });
-      metrics.requestDuration.observe(
-        { route: ROUTE, method: 'FRAME' },
-        Number(process.hrtime.bigint() - started) / 1e9,
-      );
+      metrics.request(ROUTE, 'FRAME', status, started);
     }
   };
 

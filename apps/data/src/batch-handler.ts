@@ -64,14 +64,7 @@ export function createBatchHandler(deps: BatchHandlerDeps): PlainHandler {
 
   return (req, res) => {
     const started = process.hrtime.bigint();
-    res.once('finish', () => {
-      const status = String(res.statusCode);
-      metrics.requests.inc({ route: ROUTE, method: 'POST', status });
-      metrics.requestDuration.observe(
-        { route: ROUTE, method: 'POST' },
-        Number(process.hrtime.bigint() - started) / 1e9,
-      );
-    });
+    res.once('finish', () => metrics.request(ROUTE, 'POST', String(res.statusCode), started));
     handle(req, res).catch((raw: unknown) => {
       const error = toRedoubtError(raw);
       const incoming = req.headers['x-request-id'];

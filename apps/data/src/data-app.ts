@@ -50,10 +50,7 @@ function requestMetrics(metrics: DataMetrics): RequestHandler {
   return (req, res, next) => {
     const started = process.hrtime.bigint();
     res.once('finish', () => {
-      const route = req.route?.path ?? 'unmatched';
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      metrics.requests.inc({ route, method: req.method, status: String(res.statusCode) });
-      metrics.requestDuration.observe({ route, method: req.method }, seconds);
+      metrics.request(req.route?.path ?? 'unmatched', req.method, String(res.statusCode), started);
       if (res.statusCode >= 400) {
         const code = res.locals.errorCode as string | undefined;
         metrics.errors.inc({ code: code ?? `HTTP_${res.statusCode}` });

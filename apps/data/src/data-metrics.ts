@@ -10,6 +10,8 @@ export interface DataMetrics {
   commitDuration: Histogram;
   commitWrites: Histogram;
   streamed: Counter<'direction'>;
+  /** Counts a request (`requests`) and its latency since `started` (process.hrtime.bigint()). */
+  request(route: string, method: string, status: string, started: bigint): void;
   /** Hooks the store calls (corrupt records, durable commits). */
   observer: StoreObserver;
   /** Connects the stored-data gauges to the store once it is open. */
@@ -75,20 +77,26 @@ export function createDataMetrics(registry: Registry): DataMetrics {
       if (t) this.set(t.partitions);
     },
   });
+  const requests = new Counter({
+    name: 'redoubt_data_requests_total',
+    help: 'HTTP requests by route, method and status.',
+    labelNames: ['route', 'method', 'status'],
+    registers,
+  });
+  const requestDuration = new Histogram({
+    name: 'redoubt_data_request_duration_seconds',
+    help: 'HTTP request latency by route.',
+    labelNames: ['route', 'method'],
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
   return {
-    requests: new Counter({
-      name: 'redoubt_data_requests_total',
-      help: 'HTTP requests by route, method and status.',
-      labelNames: ['route', 'method', 'status'],
-      registers,
-    }),
-    requestDuration: new Histogram({
-      name: 'redoubt_data_request_duration_seconds',
-      help: 'HTTP request latency by route.',
-      labelNames: ['route', 'method'],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    }),
+    requests,
+    requestDuration,
+    request(route, method, status, started) {
+      requests.inc({ route, method, status });
+      requestDuration.observe({ route, method }, Number(process.hrtime.bigint() - started) / 1e9);
+    },
     errors: new Counter({
       name: 'redoubt_data_errors_total',
       help: 'Errors answered, by catalogue code (whole requests and single batch ops).',
