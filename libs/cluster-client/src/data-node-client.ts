@@ -317,13 +317,15 @@ export class DataNodeClient implements DataNodeApi {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const closed = new RedoubtError('REPLICA_UNAVAILABLE', `the client of ${this.id} is closed`, {
-      node: this.id,
-    });
+    const closed = this.closedError();
     this.writes.close(closed);
     this.reads.close(closed);
     this.channel?.close();
     await this.pool.close();
+  }
+
+  private closedError(): RedoubtError {
+    return new RedoubtError('REPLICA_UNAVAILABLE', `the client of ${this.id} is closed`, { node: this.id });
   }
 
   private async sendBatch(ops: BatchOp[], timeoutMs: number): Promise<BatchResult[]> {
@@ -358,8 +360,7 @@ export class DataNodeClient implements DataNodeApi {
     defaultTimeoutMs: number,
     abortable = true,
   ): Promise<Response> {
-    if (this.closed)
-      throw new RedoubtError('REPLICA_UNAVAILABLE', `the client of ${this.id} is closed`, { node: this.id });
+    if (this.closed) throw this.closedError();
     const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
     const signal = abortable ? this.signalFor(options, timeoutMs) : undefined;
     try {
