@@ -203,6 +203,28 @@ export interface RestorePartitionOptions {
   requestTimeoutMs?: number;
 }
 
+/** A partition nothing was restored to (yet): the start of every result, and the answer when it failed. */
+function failedRestore(
+  partition: number,
+  problems: RestoreProblem[],
+  error: PartitionRestoreResult['error'] = null,
+): PartitionRestoreResult {
+  return {
+    partition,
+    status: 'failed',
+    target: null,
+    backup: null,
+    watermark: null,
+    chainLength: 0,
+    records: 0,
+    rawBytes: 0,
+    replicas: [],
+    problems,
+    error,
+    durationMs: 0,
+  };
+}
+
 /**
  * Restores one partition into the running cluster: picks the chain (newest, or the newest at or before
  * `at`), checks all of it (key, sizes, SHA-256) before sending anything, then streams it to every replica
@@ -214,20 +236,7 @@ export async function restorePartition(options: RestorePartitionOptions): Promis
   const { partition } = options;
   const planned = options.candidates ?? (await restoreCandidates(options.targets, partition, options.at));
   const problems = [...planned.problems];
-  const result: PartitionRestoreResult = {
-    partition,
-    status: 'failed',
-    target: null,
-    backup: null,
-    watermark: null,
-    chainLength: 0,
-    records: 0,
-    rawBytes: 0,
-    replicas: [],
-    problems,
-    error: null,
-    durationMs: 0,
-  };
+  const result = failedRestore(partition, problems);
   const finish = (error?: RedoubtError) => {
     if (error) result.error = { code: error.code, message: error.message };
     result.durationMs = performance.now() - begun;
@@ -430,20 +439,7 @@ export async function restorePartitions(options: RestoreManyOptions): Promise<Re
           },
         }).catch((error: unknown): PartitionRestoreResult => {
           const e = toRedoubtError(error);
-          return {
-            partition: entry.partition,
-            status: 'failed',
-            target: null,
-            backup: null,
-            watermark: null,
-            chainLength: 0,
-            records: 0,
-            rawBytes: 0,
-            replicas: [],
-            problems: entry.problems,
-            error: { code: e.code, message: e.message },
-            durationMs: 0,
-          };
+          return failedRestore(entry.partition, entry.problems, { code: e.code, message: e.message });
         });
         results[i] = result;
         report(share - counted, result);
