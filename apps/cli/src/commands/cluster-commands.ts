@@ -51,13 +51,21 @@ const positiveNumber = (value: string) => {
 };
 
 /** Shows the preview, asks (or requires --yes), then applies the change on the epoch that was previewed. */
+/** What every membership change sends besides its own fields: the epoch previewed, and `force`. */
+interface ChangeGuard {
+  expectedEpoch: number;
+  force: boolean;
+}
+
+type ApplyChange = (
+  client: MonitorClient,
+  guard: ChangeGuard,
+) => Promise<{ epoch: number; preview: ChangePreview | null }>;
+
 async function previewThenApply(
   command: Command,
   plan: Record<string, unknown>,
-  apply: (
-    client: MonitorClient,
-    guard: { expectedEpoch: number; force: boolean },
-  ) => Promise<{ epoch: number; preview: ChangePreview | null }>,
+  apply: ApplyChange,
   flags: { yes?: boolean; force?: boolean },
 ): Promise<void> {
   const { client, json } = clientFor(command);
@@ -139,36 +147,37 @@ export function registerClusterCommands(program: Command): void {
   const node = program
     .command('node')
     .description('membership changes (previewed first; applied with --yes or after confirmation)');
-  withTarget(
-    node
-      .command('drain')
-      .description('move every partition off a data node (it stays a member, holding nothing)')
-      .argument('<id>', 'node id')
-      .option('-y, --yes', 'apply without asking')
-      .option('--force', 'apply even while moves of an earlier change are pending'),
-  ).action(async (id: string, flags: { yes?: boolean; force?: boolean }, command: Command) => {
-    await previewThenApply(
-      command,
-      { action: 'drain', node: id },
-      (client, guard) => client.post(`/v1/nodes/${encodeURIComponent(id)}/drain`, guard),
-      flags,
-    );
-  });
-  withTarget(
-    node
-      .command('remove')
-      .description('decommission a data node: drain it, then forget it')
-      .argument('<id>', 'node id')
-      .option('-y, --yes', 'apply without asking')
-      .option('--force', 'apply even while moves of an earlier change are pending'),
-  ).action(async (id: string, flags: { yes?: boolean; force?: boolean }, command: Command) => {
-    await previewThenApply(
-      command,
-      { action: 'remove', node: id },
-      (client, guard) => client.delete(`/v1/nodes/${encodeURIComponent(id)}`, guard),
-      flags,
-    );
-  });
+  // the changes that take nothing but the node id
+  const idOnlyChanges = [
+    {
+      name: 'drain',
+      description: 'move every partition off a data node (it stays a member, holding nothing)',
+      apply:
+        (id: string): ApplyChange =>
+        (client, guard) =>
+          client.post(`/v1/nodes/${encodeURIComponent(id)}/drain`, guard),
+    },
+    {
+      name: 'remove',
+      description: 'decommission a data node: drain it, then forget it',
+      apply:
+        (id: string): ApplyChange =>
+        (client, guard) =>
+          client.delete(`/v1/nodes/${encodeURIComponent(id)}`, guard),
+    },
+  ] as const;
+  for (const change of idOnlyChanges) {
+    withTarget(
+      node
+        .command(change.name)
+        .description(change.description)
+        .argument('<id>', 'node id')
+        .option('-y, --yes', 'apply without asking')
+        .option('--force', 'apply even while moves of an earlier change are pending'),
+    ).action(async (id: string, flags: { yes?: boolean; force?: boolean }, command: Command) => {
+      await previewThenApply(command, { action: change.name, node: id }, change.apply(id), flags);
+    });
+  }
   withTarget(
     node
       .command('add')
