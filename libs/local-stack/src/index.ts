@@ -3,12 +3,14 @@ export { waitForPort, portAcceptsConnections } from './wait-for-port.js';
 export { waitFor } from './wait-for.js';
 export {
   startRedisServer,
+  startTempRedisServer,
   redisServerAvailable,
   assertRedisServerAvailable,
   redisServerArgs,
   REDIS_INSTALL_HINT,
   type RedisServerHandle,
   type RedisServerOptions,
+  type TempRedisServer,
 } from './redis-server-process.js';
 export {
   ServiceProcess,

@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { RedoubtError } from '@redoubt/errors';
 import { freePort } from './free-port.js';
 import { ServiceProcess } from './service-process.js';
@@ -93,4 +95,28 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Red
     restart: () => server.restart(),
     stop: () => server.stop(),
   };
+}
+
+export interface TempRedisServer extends RedisServerHandle {
+  /** Stops the server and removes its directory. */
+  dispose(): Promise<void>;
+}
+
+/** A redis-server in a new temporary directory (`prefix` names it), for tests. */
+export async function startTempRedisServer(prefix: string): Promise<TempRedisServer> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  try {
+    const server = await startRedisServer({ dir });
+    return {
+      ...server,
+      dispose: async () => {
+        await server.stop();
+        remove();
+      },
+    };
+  } catch (error) {
+    remove();
+    throw error;
+  }
 }

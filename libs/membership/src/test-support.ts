@@ -1,8 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { startRedisServer, waitFor as sharedWaitFor, type RedisServerHandle } from '@redoubt/local-stack';
+import { startTempRedisServer, waitFor as sharedWaitFor, type RedisServerHandle } from '@redoubt/local-stack';
 import { build, type PlacementMatrix } from '@redoubt/placement';
 
 /** The shared polling helper, at this suite's pace (every 50 ms, 20 s by default). */
@@ -15,8 +12,7 @@ export async function testRedis(): Promise<{
   connect: () => Redis;
   stop: () => Promise<void>;
 }> {
-  const dir = mkdtempSync(join(tmpdir(), 'redoubt-membership-'));
-  const server = await startRedisServer({ dir });
+  const server = await startTempRedisServer('redoubt-membership-');
   const connections: Redis[] = [];
   return {
     server,
@@ -33,8 +29,7 @@ export async function testRedis(): Promise<{
     },
     stop: async () => {
       for (const c of connections) c.disconnect();
-      await server.stop();
-      rmSync(dir, { recursive: true, force: true });
+      await server.dispose();
     },
   };
 }

@@ -1,10 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
 import { RedoubtError } from '@redoubt/errors';
-import { startRedisServer, type RedisServerHandle } from '@redoubt/local-stack';
+import { startTempRedisServer, type TempRedisServer } from '@redoubt/local-stack';
 import {
   createRedisConnection,
   failPermanentErrorsAtOnce,
@@ -13,18 +10,13 @@ import {
 } from './index.js';
 
 /** Real BullMQ jobs on a real redis-server: which failures spend a job's attempts and which end it at once. */
-let redis: RedisServerHandle;
-let dir: string;
+let redis: TempRedisServer;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'redoubt-job-failures-'));
-  redis = await startRedisServer({ dir });
+  redis = await startTempRedisServer('redoubt-job-failures-');
 });
 
-afterAll(async () => {
-  await redis?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => redis?.dispose());
 
 const PERMANENT = new Set(['WRONG_PARTITION']);
 

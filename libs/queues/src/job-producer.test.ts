@@ -1,22 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startRedisServer, type RedisServerHandle } from '@redoubt/local-stack';
+import { startRedisServer, startTempRedisServer, type TempRedisServer } from '@redoubt/local-stack';
 import { createRedisConnection, JobProducer, QUEUES, replicateJobId, type ReplicateJob } from './index.js';
 
-let redis: RedisServerHandle;
-let dir: string;
+let redis: TempRedisServer;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'redoubt-queues-'));
-  redis = await startRedisServer({ dir });
+  redis = await startTempRedisServer('redoubt-queues-');
 });
 
-afterAll(async () => {
-  await redis?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => redis?.dispose());
 
 const job: ReplicateJob = {
   key: 'user:42',
@@ -51,7 +44,7 @@ describe('JobProducer', () => {
   });
 
   it('fails fast with QUEUE_UNAVAILABLE when Redis is down instead of waiting', async () => {
-    const down = await startRedisServer({ dir: join(dir, 'down') });
+    const down = await startRedisServer({ dir: join(redis.dir, 'down') });
     const connection = createRedisConnection(down.url, 'request-path');
     const producer = new JobProducer(connection, 'test-down');
     await producer.replicate(job); // connected and working

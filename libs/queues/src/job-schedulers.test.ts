@@ -1,8 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startRedisServer, type RedisServerHandle } from '@redoubt/local-stack';
+import { startTempRedisServer, type TempRedisServer } from '@redoubt/local-stack';
 import {
   createRedisConnection,
   ensureRecurringJobs,
@@ -11,18 +8,13 @@ import {
   QUEUES,
 } from './index.js';
 
-let dir: string;
-let redis: RedisServerHandle;
+let redis: TempRedisServer;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'redoubt-schedulers-'));
-  redis = await startRedisServer({ dir });
+  redis = await startTempRedisServer('redoubt-schedulers-');
 });
 
-afterAll(async () => {
-  await redis?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => redis?.dispose());
 
 describe('ensureRecurringJobs', () => {
   it('creates a scheduler once, leaves it alone when unchanged, and puts it back after the queue was obliterated', async () => {

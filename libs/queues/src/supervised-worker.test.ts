@@ -1,26 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Queue } from 'bullmq';
-import { startRedisServer, type RedisServerHandle } from '@redoubt/local-stack';
+import { startTempRedisServer, type TempRedisServer } from '@redoubt/local-stack';
 import { createLogger } from '@redoubt/telemetry';
 import { createRedisConnection, SupervisedWorker } from './index.js';
 import { FaultProxy } from './testing/fault-proxy.js';
 
-let redis: RedisServerHandle;
-let dir: string;
+let redis: TempRedisServer;
 const logger = createLogger('queues-test', 'silent');
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'redoubt-supervised-'));
-  redis = await startRedisServer({ dir });
+  redis = await startTempRedisServer('redoubt-supervised-');
 });
 
-afterAll(async () => {
-  await redis?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => redis?.dispose());
 
 async function waitFor<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -1,9 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DownstreamBreaker } from '@redoubt/circuit-breakers';
-import { startRedisServer, type RedisServerHandle } from '@redoubt/local-stack';
+import { startTempRedisServer, type TempRedisServer } from '@redoubt/local-stack';
 import {
   createRedisConnection,
   JobProducer,
@@ -13,18 +10,13 @@ import {
 } from '@redoubt/queues';
 import { HandoffBuffer, ReplicateQueue, type HandoffEvent } from './index.js';
 
-let redis: RedisServerHandle;
-let dir: string;
+let redis: TempRedisServer;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'redoubt-handoff-'));
-  redis = await startRedisServer({ dir });
+  redis = await startTempRedisServer('redoubt-handoff-');
 });
 
-afterAll(async () => {
-  await redis?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => redis?.dispose());
 
 const job = (n: number): ReplicateJob => ({
   key: `key-${n}`,

@@ -1,9 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
-import { startRedisServer, type RedisServerHandle } from '@redoubt/local-stack';
+import { startTempRedisServer, type TempRedisServer } from '@redoubt/local-stack';
 import { createRedisConnection, JobProducer, QUEUES } from '@redoubt/queues';
 import type { Redis } from 'ioredis';
 import { readPendingMoves, unfilledKey } from './index.js';
@@ -16,15 +13,13 @@ async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 20_000):
   }
 }
 
-let dir: string;
-let redis: RedisServerHandle;
+let redis: TempRedisServer;
 let connection: Redis;
 let producer: JobProducer;
 let queue: Queue;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'redoubt-pending-'));
-  redis = await startRedisServer({ dir });
+  redis = await startTempRedisServer('redoubt-pending-');
   connection = createRedisConnection(redis.url, 'worker');
   producer = new JobProducer(connection, 'pm');
   queue = new Queue(QUEUES.rebalanceMove, { connection, prefix: 'pm' });
@@ -34,8 +29,7 @@ afterAll(async () => {
   await producer.close();
   await queue.close();
   connection.disconnect();
-  await redis.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await redis.dispose();
 });
 
 describe('readPendingMoves', () => {
