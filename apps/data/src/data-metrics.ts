@@ -3,7 +3,6 @@ import type { RecordStore, StoreObserver } from '@redoubt/storage';
 
 export interface DataMetrics {
   requests: Counter<'route' | 'method' | 'status'>;
-  requestDuration: Histogram<'route' | 'method'>;
   errors: Counter<'code'>;
   ops: Counter<'op' | 'outcome'>;
   corrupt: Counter;
@@ -92,7 +91,6 @@ export function createDataMetrics(registry: Registry): DataMetrics {
   });
   return {
     requests,
-    requestDuration,
     request(route, method, status, started) {
       requests.inc({ route, method, status });
       requestDuration.observe({ route, method }, Number(process.hrtime.bigint() - started) / 1e9);

@@ -50,7 +50,6 @@ const positiveNumber = (value: string) => {
   return n;
 };
 
-/** Shows the preview, asks (or requires --yes), then applies the change on the epoch that was previewed. */
 /** What every membership change sends besides its own fields: the epoch previewed, and `force`. */
 interface ChangeGuard {
   expectedEpoch: number;
@@ -62,6 +61,7 @@ type ApplyChange = (
   guard: ChangeGuard,
 ) => Promise<{ epoch: number; preview: ChangePreview | null }>;
 
+/** Shows the preview, asks (or requires --yes), then applies the change on the epoch that was previewed. */
 async function previewThenApply(
   command: Command,
   plan: Record<string, unknown>,
