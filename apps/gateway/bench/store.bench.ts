@@ -3,7 +3,9 @@
  * loop, each cell bounded by duration (BENCH_DURATION_MS, default 5 s), against
  *   - redoubt: the gateway in front of three data nodes (N = 3, W = 2, R = 2), Redis for handoffs;
  *   - etcd: a three-member cluster (v3 JSON API, /v3/kv/put and linearizable /v3/kv/range) on the leader;
- *   - bare: a node:http server that answers at once (the ceiling of one Node HTTP hop).
+ *   - bare: a node:http server that answers at once (the ceiling of one Node HTTP hop);
+ *   - ceiling (PUT only): the least a durable N = 3, W = 2 write can cost in Node here: a bare node:http
+ *     front batching each PUT to three replicas that append it to a file and fdatasync (replicated-ceiling.ts).
  * Targets run one after another, each with the whole machine. BENCH_ROUNDS=n runs all targets n times
  * over: each round's ratios compare targets measured minutes apart, and the medians of those ratios are
  * what is reported (this machine's speed drifts by tens of percent over minutes). Writes
@@ -27,7 +29,7 @@ const KEYSPACE = Number(process.env.BENCH_KEYS ?? 10_000);
 const VALUE_BYTES = 256;
 const PROFILE = process.env.BENCH_CPU_PROFILE === '1';
 /** For working on one target: BENCH_TARGETS=etcd,bare (ratios need all three). */
-const TARGETS = new Set((process.env.BENCH_TARGETS ?? 'redoubt,redoubt-2gw,etcd,bare').split(','));
+const TARGETS = new Set((process.env.BENCH_TARGETS ?? 'redoubt,redoubt-2gw,etcd,bare,ceiling').split(','));
 /** Extra node flags for the gateway and data nodes, e.g. BENCH_NODE_ARGS=--trace-deopt (output in their logs). */
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 /** For profiling one operation: BENCH_OPS=put (ratios need both). */
@@ -78,9 +80,10 @@ async function measure(
   processes: () => ProcessGroups,
   /** Data node URLs: report how many record ops each internal batch request carried. */
   dataNodeUrls: readonly string[] = [],
+  ops: readonly Op[] = OPS,
 ): Promise<Record<Op, CellResult[]>> {
   const cells: Record<Op, CellResult[]> = { put: [], get: [] };
-  for (const op of OPS) {
+  for (const op of ops) {
     await runClosedLoop(origin, 16, WARMUP_MS, requests[op]); // JIT, connections, caches
     for (const concurrency of CONCURRENCY) {
       const batchesBefore = await Promise.all(dataNodeUrls.map(dataNodeBatches));
@@ -333,6 +336,55 @@ async function benchBare(dir: string): Promise<TargetResult> {
   }
 }
 
+async function benchCeiling(dir: string): Promise<TargetResult> {
+  const script = resolve(REPO_ROOT, 'apps/gateway/bench/replicated-ceiling.ts');
+  const ports = [await freePort(), await freePort(), await freePort()];
+  const replicas = ports.map(
+    (port, i) =>
+      new ServiceProcess({
+        name: `ceiling-replica-${i + 1}`,
+        script,
+        env: { ROLE: 'replica', PORT: String(port), LOG_FILE: join(dir, `ceiling-replica-${i + 1}.log`) },
+        readyPort: port,
+        log: join(dir, 'logs', `ceiling-replica-${i + 1}.log`),
+      }),
+  );
+  await Promise.all(replicas.map((r) => r.start()));
+  const port = await freePort();
+  const front = new ServiceProcess({
+    name: 'ceiling-front',
+    script,
+    env: { ROLE: 'front', PORT: String(port), REPLICAS: ports.join(',') },
+    readyUrl: `http://127.0.0.1:${port}/readyz`,
+    log: join(dir, 'logs', 'ceiling-front.log'),
+  });
+  await front.start();
+  try {
+    const paths = keys.map((k) => `/kv/${encodeURIComponent(k)}`);
+    const put = (w: number, i: number): LoadRequest => ({
+      method: 'PUT',
+      path: paths[keyIndex(w, i)]!,
+      body: value,
+    });
+    const cells = await measure(
+      'ceiling',
+      `http://127.0.0.1:${port}`,
+      { put, get: put },
+      () => ({ front: [front.pid()], replicas: replicas.map((r) => r.pid()) }),
+      [],
+      OPS.filter((op) => op === 'put'),
+    );
+    return {
+      target: 'ceiling',
+      description:
+        'the floor of a durable replicated PUT in Node: node:http front, one batch frame in flight per replica, 3 replicas appending to a file with fdatasync, 201 after 2',
+      cells,
+    };
+  } finally {
+    await Promise.allSettled([front, ...replicas].map((p) => p.stop()));
+  }
+}
+
 const at = (t: TargetResult, op: Op, c: number) => t.cells[op].find((x) => x.concurrency === c);
 const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
 
@@ -354,17 +406,26 @@ function medianRatios(tables: readonly RatioTable[]): RatioTable {
   return out;
 }
 
-function ratios(redoubt: TargetResult, etcd: TargetResult, bare: TargetResult): RatioTable {
+function ratios(
+  redoubt: TargetResult,
+  etcd: TargetResult,
+  bare: TargetResult,
+  ceiling: TargetResult | undefined,
+): RatioTable {
   const out: RatioTable = {};
   for (const c of CONCURRENCY) {
-    for (const op of ['put', 'get'] as const) {
+    for (const op of OPS) {
       const r = at(redoubt, op, c)!;
       const e = at(etcd, op, c)!;
       const b = at(bare, op, c)!;
+      const floor = ceiling && at(ceiling, op, c);
       out[`${op} c=${c}`] = {
         throughputVsEtcd: round(r.rps / e.rps),
         p99VsEtcd: round(r.p99Ms / e.p99Ms),
         throughputVsBareHttp: round(r.rps / b.rps),
+        ...(floor
+          ? { throughputVsCeiling: round(r.rps / floor.rps), ceilingVsEtcd: round(floor.rps / e.rps) }
+          : {}),
       };
     }
   }
@@ -400,14 +461,17 @@ async function main(): Promise<void> {
       }
       await run('etcd', () => benchEtcd(roundDir));
       await run('bare', () => benchBare(roundDir));
-      const [redoubt, etcd, bare] = ['redoubt', 'etcd', 'bare'].map((t) =>
+      await run('ceiling', () => benchCeiling(roundDir));
+      const [redoubt, etcd, bare, ceiling] = ['redoubt', 'etcd', 'bare', 'ceiling'].map((t) =>
         results.find((x) => x.target === t),
       );
       const twoGateways = results.find((x) => x.target === 'redoubt-2gw');
       rounds.push({
         targets: results,
-        ratios: redoubt && etcd && bare ? ratios(redoubt, etcd, bare) : {},
-        ...(twoGateways && etcd && bare ? { ratiosTwoGateways: ratios(twoGateways, etcd, bare) } : {}),
+        ratios: redoubt && etcd && bare ? ratios(redoubt, etcd, bare, ceiling) : {},
+        ...(twoGateways && etcd && bare
+          ? { ratiosTwoGateways: ratios(twoGateways, etcd, bare, ceiling) }
+          : {}),
       });
     }
     const r = medianRatios(rounds.map((x) => x.ratios));
@@ -433,7 +497,10 @@ async function main(): Promise<void> {
       for (const [cell, x] of Object.entries(table)) {
         console.log(
           `  ${cell.padEnd(9)} throughput ${x.throughputVsEtcd!.toFixed(2)}x etcd, p99 ${x.p99VsEtcd!.toFixed(2)}x etcd, ` +
-            `${(x.throughputVsBareHttp! * 100).toFixed(0)}% of bare node:http`,
+            `${(x.throughputVsBareHttp! * 100).toFixed(0)}% of bare node:http` +
+            (x.throughputVsCeiling === undefined
+              ? ''
+              : `, ${(x.throughputVsCeiling * 100).toFixed(0)}% of the replicated ceiling (itself ${x.ceilingVsEtcd!.toFixed(2)}x etcd)`),
         );
       }
     };
