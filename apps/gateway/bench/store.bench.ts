@@ -28,13 +28,13 @@ const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,16,64').split(',').map(
 const KEYSPACE = Number(process.env.BENCH_KEYS ?? 10_000);
 const VALUE_BYTES = 256;
 const PROFILE = process.env.BENCH_CPU_PROFILE === '1';
-/** For working on one target: BENCH_TARGETS=etcd,bare (ratios need all three). */
+/** For working on one target: BENCH_TARGETS=etcd,bare (ratios need redoubt, etcd and bare). */
 const TARGETS = new Set((process.env.BENCH_TARGETS ?? 'redoubt,redoubt-2gw,etcd,bare,ceiling').split(','));
 /** Extra node flags for the gateway and data nodes, e.g. BENCH_NODE_ARGS=--trace-deopt (output in their logs). */
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-/** For profiling one operation: BENCH_OPS=put (ratios need both). */
 /** Rounds of every target (see the file comment); ratios are medians over rounds. */
 const ROUNDS = Math.max(1, Math.floor(Number(process.env.BENCH_ROUNDS ?? 1)) || 1);
+/** For profiling one operation: BENCH_OPS=put (ratios cover the ops measured; the verdicts need both). */
 const OPS = (process.env.BENCH_OPS ?? 'put,get')
   .split(',')
   .filter((op): op is Op => op === 'put' || op === 'get');
@@ -55,6 +55,13 @@ const keys = Array.from(
   (_, i) => `bench:${i.toString(36)}:${(i * 2_654_435_761) % 1_000_003}`,
 );
 const value = randomBytes(VALUE_BYTES);
+/** The paths of the keys on the servers without a /v1 API (bare, ceiling). */
+const plainPaths = keys.map((k) => `/kv/${encodeURIComponent(k)}`);
+const plainPut = (w: number, i: number): LoadRequest => ({
+  method: 'PUT',
+  path: plainPaths[keyIndex(w, i)]!,
+  body: value,
+});
 
 /** Record ops and batch requests a data node has served so far (from its /metrics). */
 async function dataNodeBatches(url: string): Promise<{ ops: number; batches: number }> {
@@ -76,19 +83,21 @@ async function dataNodeBatches(url: string): Promise<{ ops: number; batches: num
 async function measure(
   target: string,
   origin: string | readonly string[],
-  requests: Record<Op, (w: number, i: number) => LoadRequest>,
+  /** The ops the target serves (those of OPS it has a request for are measured). */
+  requests: Partial<Record<Op, (w: number, i: number) => LoadRequest>>,
   processes: () => ProcessGroups,
   /** Data node URLs: report how many record ops each internal batch request carried. */
   dataNodeUrls: readonly string[] = [],
-  ops: readonly Op[] = OPS,
 ): Promise<Record<Op, CellResult[]>> {
   const cells: Record<Op, CellResult[]> = { put: [], get: [] };
-  for (const op of ops) {
-    await runClosedLoop(origin, 16, WARMUP_MS, requests[op]); // JIT, connections, caches
+  for (const op of OPS) {
+    const next = requests[op];
+    if (next === undefined) continue;
+    await runClosedLoop(origin, 16, WARMUP_MS, next); // JIT, connections, caches
     for (const concurrency of CONCURRENCY) {
       const batchesBefore = await Promise.all(dataNodeUrls.map(dataNodeBatches));
       const before = cpuSnapshot(processes());
-      const cell = await runClosedLoop(origin, concurrency, DURATION_MS, requests[op]);
+      const cell = await runClosedLoop(origin, concurrency, DURATION_MS, next);
       cell.cpuMicrosPerRequest = cpuPerRequest(before, cpuSnapshot(processes()), cell.requests);
       if (dataNodeUrls.length > 0) {
         const after = await Promise.all(dataNodeUrls.map(dataNodeBatches));
@@ -320,13 +329,12 @@ async function benchBare(dir: string): Promise<TargetResult> {
   });
   await server.start();
   try {
-    const paths = keys.map((k) => `/kv/${encodeURIComponent(k)}`);
     const cells = await measure(
       'bare',
       `http://127.0.0.1:${port}`,
       {
-        put: (w, i) => ({ method: 'PUT', path: paths[keyIndex(w, i)]!, body: value }),
-        get: (w, i) => ({ method: 'GET', path: paths[keyIndex(w, i)]! }),
+        put: plainPut,
+        get: (w, i) => ({ method: 'GET', path: plainPaths[keyIndex(w, i)]! }),
       },
       () => ({ server: [server.pid()] }),
     );
@@ -360,20 +368,10 @@ async function benchCeiling(dir: string): Promise<TargetResult> {
   });
   await front.start();
   try {
-    const paths = keys.map((k) => `/kv/${encodeURIComponent(k)}`);
-    const put = (w: number, i: number): LoadRequest => ({
-      method: 'PUT',
-      path: paths[keyIndex(w, i)]!,
-      body: value,
-    });
-    const cells = await measure(
-      'ceiling',
-      `http://127.0.0.1:${port}`,
-      { put, get: put },
-      () => ({ front: [front.pid()], replicas: replicas.map((r) => r.pid()) }),
-      [],
-      OPS.filter((op) => op === 'put'),
-    );
+    const cells = await measure('ceiling', `http://127.0.0.1:${port}`, { put: plainPut }, () => ({
+      front: [front.pid()],
+      replicas: replicas.map((r) => r.pid()),
+    }));
     return {
       target: 'ceiling',
       description:
