@@ -47,8 +47,7 @@ export class PartitionAggregates {
   /** A record's contribution added (sign 1) to or taken out of (sign -1) its bucket. */
   apply(partition: number, bucket: number, digest: Uint8Array, bytes: number, sign: 1 | -1): void {
     const entry = this.entryOf(partition);
-    const at = bucket * DIGEST_BYTES;
-    xorInto(entry.digests.subarray(at, at + DIGEST_BYTES), digest);
+    xorInto(entry.digests, digest, bucket * DIGEST_BYTES);
     entry.records[bucket]! += sign;
     entry.bytes[bucket]! += sign * bytes;
     entry.totalRecords += sign;

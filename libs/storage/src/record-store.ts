@@ -221,7 +221,7 @@ export class RecordStore {
       if (record === undefined || !isIntact(record)) throw this.corrupt(partition, userKey, record?.version);
       const bucketAt = bucketOfRecordKey(key) * DIGEST_BYTES;
       const digest = recordDigest(userKey, record.version, record.tombstone);
-      xorInto(digests.subarray(bucketAt, bucketAt + DIGEST_BYTES), digest);
+      xorInto(digests, digest, bucketAt);
       records += 1;
       bytes += key.length - RECORD_PREFIX_BYTES + value.length;
     }
