@@ -34,6 +34,8 @@ export async function runBatch(
   const results: BatchResult[] = new Array(ops.length);
   const puts: PutItem[] = [];
   const putAt: number[] = [];
+  let found = 0;
+  let missing = 0;
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i];
     if (op?.op === 'put') {
@@ -43,7 +45,8 @@ export async function runBatch(
       try {
         const record = store.get(op.partition, op.key);
         results[i] = { record };
-        metrics.ops.inc({ op: 'get', outcome: record ? 'found' : 'missing' });
+        if (record) found++;
+        else missing++;
       } catch (error) {
         results[i] = failed('get', error, metrics);
       }
@@ -55,17 +58,25 @@ export async function runBatch(
       );
     }
   }
+  if (found > 0) metrics.ops.inc({ op: 'get', outcome: 'found' }, found);
+  if (missing > 0) metrics.ops.inc({ op: 'get', outcome: 'missing' }, missing);
   if (puts.length > 0) {
     const outcomes = await store.putMany(puts);
+    let applied = 0;
+    let stale = 0;
     for (let j = 0; j < outcomes.length; j++) {
       const outcome = outcomes[j]!;
       if (outcome instanceof RedoubtError) {
         results[putAt[j]!] = failed('put', outcome, metrics);
       } else {
         results[putAt[j]!] = outcome;
-        metrics.ops.inc({ op: 'put', outcome: outcome.status });
+        if (outcome.status === 'applied') applied++;
+        else stale++;
       }
     }
+    // One inc per outcome and batch, not per op: prom-client hashes the label set on every call.
+    if (applied > 0) metrics.ops.inc({ op: 'put', outcome: 'applied' }, applied);
+    if (stale > 0) metrics.ops.inc({ op: 'put', outcome: 'stale' }, stale);
   }
   return results;
 }

@@ -11,6 +11,8 @@ export const dataConfigSchema = z.object({
     .positiveInt()
     .max(2 ** 32)
     .default(4096),
+  /** The storage engine of a new data directory (an existing one must match): log or lmdb (libs/storage). */
+  STORE_ENGINE: z.enum(['log', 'lmdb']).default('log'),
   LOG_LEVEL: env.logLevel(),
   /** Enables POST /internal/v1/test/corrupt (damages a stored record): for tests only, never in production. */
   DATA_ENABLE_TEST_HOOKS: env.booleanFlag().default(false),

@@ -18,6 +18,7 @@ try {
   store = RecordStore.open({
     path: config.DATA_DIR,
     partitions: config.PARTITIONS,
+    engine: config.STORE_ENGINE,
     observer: metrics.observer,
   });
 } catch (error) {
@@ -62,7 +63,13 @@ const channels = serveBatchChannel(server, {
 server.requestTimeout = 0;
 server.timeout = 120_000;
 logger.info(
-  { host: config.DATA_HOST, port, dir: config.DATA_DIR, partitions: config.PARTITIONS },
+  {
+    host: config.DATA_HOST,
+    port,
+    dir: config.DATA_DIR,
+    partitions: config.PARTITIONS,
+    engine: config.STORE_ENGINE,
+  },
   'data node listening',
 );
 

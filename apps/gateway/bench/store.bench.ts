@@ -407,7 +407,7 @@ function medianRatios(tables: readonly RatioTable[]): RatioTable {
 function ratios(
   redoubt: TargetResult,
   etcd: TargetResult,
-  bare: TargetResult,
+  bare: TargetResult | undefined,
   ceiling: TargetResult | undefined,
 ): RatioTable {
   const out: RatioTable = {};
@@ -415,12 +415,12 @@ function ratios(
     for (const op of OPS) {
       const r = at(redoubt, op, c)!;
       const e = at(etcd, op, c)!;
-      const b = at(bare, op, c)!;
+      const b = bare && at(bare, op, c);
       const floor = ceiling && at(ceiling, op, c);
       out[`${op} c=${c}`] = {
         throughputVsEtcd: round(r.rps / e.rps),
         p99VsEtcd: round(r.p99Ms / e.p99Ms),
-        throughputVsBareHttp: round(r.rps / b.rps),
+        ...(b ? { throughputVsBareHttp: round(r.rps / b.rps) } : {}),
         ...(floor
           ? { throughputVsCeiling: round(r.rps / floor.rps), ceilingVsEtcd: round(floor.rps / e.rps) }
           : {}),
@@ -466,10 +466,8 @@ async function main(): Promise<void> {
       const twoGateways = results.find((x) => x.target === 'redoubt-2gw');
       rounds.push({
         targets: results,
-        ratios: redoubt && etcd && bare ? ratios(redoubt, etcd, bare, ceiling) : {},
-        ...(twoGateways && etcd && bare
-          ? { ratiosTwoGateways: ratios(twoGateways, etcd, bare, ceiling) }
-          : {}),
+        ratios: redoubt && etcd ? ratios(redoubt, etcd, bare, ceiling) : {},
+        ...(twoGateways && etcd ? { ratiosTwoGateways: ratios(twoGateways, etcd, bare, ceiling) } : {}),
       });
     }
     const r = medianRatios(rounds.map((x) => x.ratios));
@@ -494,8 +492,10 @@ async function main(): Promise<void> {
       console.log(`\n${title}:`);
       for (const [cell, x] of Object.entries(table)) {
         console.log(
-          `  ${cell.padEnd(9)} throughput ${x.throughputVsEtcd!.toFixed(2)}x etcd, p99 ${x.p99VsEtcd!.toFixed(2)}x etcd, ` +
-            `${(x.throughputVsBareHttp! * 100).toFixed(0)}% of bare node:http` +
+          `  ${cell.padEnd(9)} throughput ${x.throughputVsEtcd!.toFixed(2)}x etcd, p99 ${x.p99VsEtcd!.toFixed(2)}x etcd` +
+            (x.throughputVsBareHttp === undefined
+              ? ''
+              : `, ${(x.throughputVsBareHttp * 100).toFixed(0)}% of bare node:http`) +
             (x.throughputVsCeiling === undefined
               ? ''
               : `, ${(x.throughputVsCeiling * 100).toFixed(0)}% of the replicated ceiling (itself ${x.ceilingVsEtcd!.toFixed(2)}x etcd)`),

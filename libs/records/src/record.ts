@@ -30,9 +30,16 @@ export function checksumOf(fields: RecordFields): number {
   return crc32(fields.value, crc32(header)) >>> 0;
 }
 
+/** The fields named one by one (no spread): every record gets the same shape, and nothing else rides along. */
 export function makeRecord(fields: RecordFields): StoredRecord {
-  const value = fields.tombstone ? EMPTY : fields.value;
-  const record = { ...fields, value, checksum: 0 };
+  const record: StoredRecord = {
+    key: fields.key,
+    value: fields.tombstone ? EMPTY : fields.value,
+    contentType: fields.contentType,
+    version: fields.version,
+    tombstone: fields.tombstone,
+    checksum: 0,
+  };
   record.checksum = checksumOf(record);
   return record;
 }

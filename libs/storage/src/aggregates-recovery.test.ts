@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { RecordStore } from './record-store.js';
-import type { StoreDigest } from './storage-types.js';
 import {
+  crashAfterWriting,
+  everyDigest,
+  everyRecomputed,
   partitionOfKey,
   record,
   tempStore,
@@ -13,35 +13,11 @@ import {
 } from './testing/store-fixtures.js';
 
 const P = 8;
-const writer = fileURLToPath(new URL('./testing/crashing-writer.ts', import.meta.url));
 let handles: TempStore[] = [];
 afterEach(async () => {
   await Promise.all(handles.map((h) => h.dispose()));
   handles = [];
 });
-
-/** Runs the crashing writer on `dir`: what it reported just before its SIGKILL. */
-function crashAfterWriting(dir: string, count: number): { recovery: string; digests: StoreDigest[] } {
-  let out = '';
-  try {
-    execFileSync(process.execPath, ['--import', 'tsx', writer, dir, String(P), String(count)], {
-      encoding: 'utf8',
-    });
-  } catch (error) {
-    const failed = error as { signal?: string; stdout?: string };
-    expect(failed.signal).toBe('SIGKILL');
-    out = failed.stdout ?? '';
-  }
-  return JSON.parse(out.trim()) as { recovery: string; digests: StoreDigest[] };
-}
-
-function everyDigest(store: RecordStore): StoreDigest[] {
-  return store.listPartitions().map((p) => store.digest(p.partition));
-}
-
-function everyRecomputed(store: RecordStore): StoreDigest[] {
-  return store.listPartitions().map((p) => store.recomputeDigest(p.partition));
-}
 
 describe('RecordStore aggregates across restarts', () => {
   it('reopens from the checkpoint a clean close wrote, with the same digests', async () => {
@@ -67,7 +43,7 @@ describe('RecordStore aggregates across restarts', () => {
     await handle.store.put(partitionOfKey(r.key, P), r);
     await handle.store.close(); // a clean close: the writer below loads its checkpoint, then crashes
 
-    const crashed = crashAfterWriting(handle.dir, 300);
+    const crashed = crashAfterWriting(handle.dir, P, 300);
     expect(crashed.recovery).toBe('checkpoint');
 
     handle.store = RecordStore.open({ path: handle.dir, partitions: P });
@@ -81,7 +57,7 @@ describe('RecordStore aggregates across restarts', () => {
     const handle = tempStore({ partitions: P });
     handles.push(handle);
     await handle.store.close();
-    crashAfterWriting(handle.dir, 1_500);
+    crashAfterWriting(handle.dir, P, 1_500);
 
     // One record per event-loop turn, so the walk is still going while the writes below are applied.
     handle.store = RecordStore.open({ path: handle.dir, partitions: P, recountChunk: 1 });
@@ -119,7 +95,7 @@ describe('RecordStore aggregates across restarts', () => {
     const handle = tempStore({ partitions: P });
     handles.push(handle);
     await handle.store.close();
-    crashAfterWriting(handle.dir, 600);
+    crashAfterWriting(handle.dir, P, 600);
     handle.store = RecordStore.open({ path: handle.dir, partitions: P, recountChunk: 1 });
     const recovery = handle.store.recovery;
     await handle.store.close();

@@ -1,5 +1,5 @@
-import type { StorePartitionSummary } from './storage-types.js';
-import { DIGEST_BYTES, xorInto } from './record-digest.js';
+import type { StoreDigest, StorePartitionSummary } from './storage-types.js';
+import { DIGEST_BYTES, digestOf, xorInto } from './record-digest.js';
 import { viewOf } from './record-layout.js';
 import { BUCKETS } from './storage-keys.js';
 
@@ -53,6 +53,13 @@ export class PartitionAggregates {
     entry.totalRecords += sign;
     entry.totalBytes += sign * bytes;
     this.forgetIfEmpty(partition, entry);
+  }
+
+  /** A partition's digest and totals (all zero for a partition holding nothing). */
+  digestOf(partition: number): StoreDigest {
+    const entry = this.byPartition.get(partition);
+    if (entry === undefined) return digestOf(partition, Buffer.alloc(BUCKETS * DIGEST_BYTES), 0, 0);
+    return digestOf(partition, Buffer.from(entry.digests), entry.totalRecords, entry.totalBytes);
   }
 
   /** A bucket's aggregate replaced by one recounted from its records. */

@@ -1,7 +1,11 @@
 import { RedoubtError } from '@redoubt/errors';
 import { DEFAULT_PARTITIONS } from '@redoubt/hashing';
-import { damageStoredRecord } from './record-layout.js';
-import { RecordStore, openEnvironment } from './record-store.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { damageLmdbRecord, openEnvironment } from './lmdb-record-store.js';
+import { damageInLog } from './log-damage.js';
+import { LOG_DIR } from './log-files.js';
+import type { RecordStore } from './storage-types.js';
 import { placeKey, recordKey } from './storage-keys.js';
 
 export interface CorruptOptions {
@@ -21,7 +25,8 @@ export interface CorruptOptions {
  * scrub then report RECORD_CORRUPT for the key (and never serve it), and any intact put of the key heals it.
  *
  * `target` is an open store, or the directory of a store; a directory may be in use by a running data
- * node (LMDB supports several processes on one environment), so tests can damage a live node's record.
+ * node (LMDB supports several processes on one environment; in a log, the newest frame of the key is
+ * damaged in place and the running node reads the damage from disk), so tests can damage a live node's record.
  * Throws RECORD_NOT_FOUND if the key is absent.
  */
 export async function corruptRecordForTest(
@@ -31,9 +36,8 @@ export async function corruptRecordForTest(
   options: CorruptOptions = {},
 ): Promise<void> {
   const part = options.part ?? 'value';
-  if (target instanceof RecordStore) {
-    const { records, recordKey: keyOf } = target.rawRecordsForTest();
-    damage(records, keyOf(partition, key), key, part);
+  if (typeof target !== 'string') {
+    target.damageForTest(partition, key, part);
     return;
   }
   const placed = placeKey(key, options.partitions ?? DEFAULT_PARTITIONS);
@@ -43,24 +47,15 @@ export async function corruptRecordForTest(
       `key ${JSON.stringify(key)} belongs to partition ${placed.partition}`,
     );
   }
+  if (existsSync(join(target, LOG_DIR))) {
+    damageInLog(join(target, LOG_DIR), options.partitions ?? DEFAULT_PARTITIONS, partition, key, part);
+    return;
+  }
   const env = openEnvironment(target);
   try {
     const records = env.openDB<Buffer, Buffer>('records', { keyEncoding: 'binary', encoding: 'binary' });
-    damage(records, recordKey(partition, placed.bucket, key), key, part);
+    damageLmdbRecord(records, recordKey(partition, placed.bucket, key), key, part);
   } finally {
     await env.close();
   }
-}
-
-function damage(
-  records: { getBinary(key: Buffer): Buffer | undefined; putSync(key: Buffer, value: Buffer): void },
-  lmdbKey: Buffer,
-  key: string,
-  part: 'value' | 'header',
-): void {
-  const bytes = records.getBinary(lmdbKey);
-  if (bytes === undefined) {
-    throw new RedoubtError('RECORD_NOT_FOUND', `no stored record for key ${JSON.stringify(key)}`);
-  }
-  records.putSync(lmdbKey, damageStoredRecord(bytes, part));
 }

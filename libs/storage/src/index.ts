@@ -3,6 +3,7 @@ export { corruptRecordForTest, type CorruptOptions } from './corrupt-for-test.js
 export { BUCKETS, bucketOf, placeKey } from './storage-keys.js';
 export { recordDigest } from './record-digest.js';
 export type {
+  AggregatesRecovery,
   PutItem,
   PutManyResult,
   PutResult,
@@ -12,5 +13,6 @@ export type {
   ScrubResult,
   StoreDigest,
   StoreObserver,
+  StoreEngine,
   StorePartitionSummary,
 } from './storage-types.js';

@@ -1,4 +1,6 @@
 import { hash64 } from '@redoubt/hashing';
+import { BUCKETS } from './storage-keys.js';
+import type { StoreDigest } from './storage-types.js';
 
 /** Digests are 64-bit, kept as 8 big-endian bytes (so their hex is the hex of the number). */
 export const DIGEST_BYTES = 8;
@@ -27,4 +29,12 @@ export function xorInto(target: Uint8Array, source: Uint8Array, at = 0): void {
 /** The root of a partition: XXH64 over its bucket digests in bucket order (64 x 8 bytes). */
 export function rootOf(bucketDigests: Buffer): string {
   return hash64(bucketDigests).toString(16).padStart(16, '0');
+}
+
+/** A partition's digest from its bucket digests (BUCKETS x 8 bytes) and totals. */
+export function digestOf(partition: number, digests: Buffer, records: number, bytes: number): StoreDigest {
+  const buckets: string[] = new Array(BUCKETS);
+  for (let b = 0; b < BUCKETS; b++)
+    buckets[b] = digests.toString('hex', b * DIGEST_BYTES, (b + 1) * DIGEST_BYTES);
+  return { partition, root: rootOf(digests), buckets, records, bytes };
 }

@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import type { StoredRecord } from '@redoubt/records';
+import { checksumOf, type StoredRecord } from '@redoubt/records';
 import { DIGEST_BYTES } from './record-digest.js';
 
 /**
@@ -56,26 +56,40 @@ export function viewOf(bytes: Uint8Array): Buffer {
 }
 
 export function encodeStoredRecord(record: StoredRecord, keyBytes: number, digest: Buffer): Buffer {
-  const versionBytes = record.version.length; // ASCII by construction (assertVersion)
-  const contentTypeBytes = Buffer.byteLength(record.contentType, 'utf8');
-  const headerBytes = FIXED_HEADER_BYTES + versionBytes + 2 + contentTypeBytes;
-  const total = headerBytes + 4 + record.value.length;
-  const out = Buffer.allocUnsafe(total);
-  out[0] = LAYOUT_VERSION;
-  out[1] = record.tombstone ? FLAG_TOMBSTONE : 0;
-  digest.copy(out, 2, 0, DIGEST_BYTES);
-  out.writeUInt32BE(keyBytes + total, 10);
-  out.writeUInt32BE(record.checksum >>> 0, 14);
-  out[18] = versionBytes;
-  out.write(record.version, FIXED_HEADER_BYTES, 'latin1');
-  let at = FIXED_HEADER_BYTES + versionBytes;
-  out.writeUInt16BE(contentTypeBytes, at);
-  at += 2;
-  out.write(record.contentType, at, 'utf8');
-  at += contentTypeBytes;
-  out.writeUInt32BE(crc32(out.subarray(0, at)) >>> 0, at);
-  out.set(record.value, at + 4);
+  const out = Buffer.allocUnsafe(storedRecordLength(record));
+  writeStoredRecord(record, keyBytes, digest, out, 0);
   return out;
+}
+
+/** The length of a record's stored bytes. */
+export function storedRecordLength(record: StoredRecord): number {
+  const contentTypeBytes = Buffer.byteLength(record.contentType, 'utf8');
+  return FIXED_HEADER_BYTES + record.version.length + 2 + contentTypeBytes + 4 + record.value.length;
+}
+
+/** Writes a record's stored bytes into `out` at `start` (storedRecordLength bytes). */
+export function writeStoredRecord(
+  record: StoredRecord,
+  keyBytes: number,
+  digest: Buffer,
+  out: Buffer,
+  start: number,
+): void {
+  const versionBytes = record.version.length; // ASCII by construction (assertVersion)
+  const total = storedRecordLength(record);
+  out[start] = LAYOUT_VERSION;
+  out[start + 1] = record.tombstone ? FLAG_TOMBSTONE : 0;
+  digest.copy(out, start + 2, 0, DIGEST_BYTES);
+  out.writeUInt32BE(keyBytes + total, start + 10);
+  out.writeUInt32BE(record.checksum >>> 0, start + 14);
+  out[start + 18] = versionBytes;
+  out.write(record.version, start + FIXED_HEADER_BYTES, 'latin1');
+  let at = start + FIXED_HEADER_BYTES + versionBytes;
+  const contentTypeBytes = out.write(record.contentType, at + 2, 'utf8');
+  out.writeUInt16BE(contentTypeBytes, at);
+  at += 2 + contentTypeBytes;
+  out.writeUInt32BE(crc32(out.subarray(start, at)) >>> 0, at);
+  out.set(record.value, at + 4);
 }
 
 /** The header, or undefined when it is malformed or fails its CRC (then nothing in it can be trusted). */
@@ -118,6 +132,19 @@ export function decodeStoredRecord(key: string, bytes: Uint8Array): StoredRecord
     tombstone: header.tombstone,
     checksum: header.checksum,
   };
+}
+
+/** Verifies the full record checksum of stored bytes whose header is already decoded (no copy). */
+export function storedRecordIntact(key: string, stored: Uint8Array, header: RecordHeader): boolean {
+  const value = viewOf(stored).subarray(header.valueOffset);
+  const fields = {
+    key,
+    value,
+    contentType: header.contentType,
+    version: header.version,
+    tombstone: header.tombstone,
+  };
+  return checksumOf(fields) === header.checksum;
 }
 
 /**

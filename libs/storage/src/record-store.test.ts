@@ -11,6 +11,7 @@ import {
   tombstone,
   version,
   type TempStore,
+  testEngine,
 } from './testing/store-fixtures.js';
 
 const P = 8;
@@ -152,23 +153,23 @@ describe('RecordStore reads and writes', () => {
   it('treats its path as a directory even when the name has a dot', async () => {
     const handle = open();
     const dotted = join(handle.dir, 'node.d1');
-    const store = RecordStore.open({ path: dotted, partitions: P });
+    const store = RecordStore.open({ path: dotted, partitions: P, engine: testEngine() });
     await store.put(partitionOfKey('k', P), record('k', 'v', version(1)));
     await store.close();
     expect(statSync(dotted).isDirectory()).toBe(true);
-    expect(readdirSync(dotted)).toContain('data.mdb');
+    expect(readdirSync(dotted)).toContain(testEngine() === 'log' ? 'log' : 'data.mdb');
   });
 
   it('refuses a data directory made for another partition count, and calls after close', async () => {
     const handle = open();
     await handle.store.close();
-    expect(() => RecordStore.open({ path: handle.dir, partitions: 16 })).toThrow(
+    expect(() => RecordStore.open({ path: handle.dir, partitions: 16, engine: testEngine() })).toThrow(
       expect.objectContaining({ code: 'CONFIG_INVALID' }),
     );
     expect(() => handle.store.get(0, 'k')).toThrow(expect.objectContaining({ code: 'STORE_UNAVAILABLE' }));
     await expect(handle.store.put(0, record('k', 'v', version(1)))).rejects.toMatchObject({
       code: 'STORE_UNAVAILABLE',
     });
-    handle.store = RecordStore.open({ path: handle.dir, partitions: P });
+    handle.store = RecordStore.open({ path: handle.dir, partitions: P, engine: testEngine() });
   });
 });

@@ -1,7 +1,7 @@
 import { RedoubtError } from '@redoubt/errors';
 import { assertVersion, isIntact, validateKey, type StoredRecord } from '@redoubt/records';
 import { MAX_CONTENT_TYPE_BYTES } from './record-layout.js';
-import { placeKey } from './storage-keys.js';
+import { BUCKETS, placeKey } from './storage-keys.js';
 
 export function assertPartition(partition: unknown, partitions: number): number {
   if (
@@ -79,4 +79,31 @@ export function validateIncoming(partition: number, record: StoredRecord, partit
     );
   }
   return bucket;
+}
+
+/** The buckets a scan asked for, distinct and ascending; INVALID_ARGUMENT for one outside 0..BUCKETS-1. */
+export function assertBuckets(buckets: readonly number[]): number[] {
+  for (const bucket of buckets) {
+    if (!Number.isInteger(bucket) || bucket < 0 || bucket >= BUCKETS) {
+      throw new RedoubtError('INVALID_ARGUMENT', `bucket ${bucket} is outside 0..${BUCKETS - 1}`);
+    }
+  }
+  return [...new Set(buckets)].sort((a, b) => a - b);
+}
+
+/** RECORD_CORRUPT for a stored record that failed its checksum (or whose header is unreadable). */
+export function storedRecordCorrupt(
+  partition: number,
+  key: string,
+  version: string | undefined,
+): RedoubtError {
+  return new RedoubtError(
+    'RECORD_CORRUPT',
+    `the stored record for key ${JSON.stringify(key)} failed its checksum`,
+    {
+      partition,
+      key,
+      version: version || null,
+    },
+  );
 }

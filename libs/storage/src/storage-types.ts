@@ -10,7 +10,16 @@ export interface RecordStoreOptions {
   observer?: StoreObserver;
   /** Records the background recount (after an unclean shutdown) walks between yields. Default 2048. */
   recountChunk?: number;
+  /**
+   * The storage engine: `lmdb` (a B-tree, the default) or `log` (append-only segments and an in-memory
+   * key directory). A directory written by one engine is refused by the other.
+   */
+  engine?: StoreEngine;
+  /** Log engine: the size at which a segment is sealed and the next one started. Default 64 MiB. */
+  segmentBytes?: number;
 }
+
+export type StoreEngine = 'lmdb' | 'log';
 
 export interface StoreObserver {
   /** A stored record failed its checksum (on a read, a scan, a scrub or a write's stale check). */
@@ -66,4 +75,59 @@ export type ScanItem =
 export interface ScrubResult {
   checked: number;
   corrupt: { partition: number; key: string }[];
+}
+
+/** How the store got its aggregates when it opened (logged by the data node). */
+export interface AggregatesRecovery {
+  /** `checkpoint`: written by the last clean close; `rebuilt`: recounted from every record. */
+  source: 'checkpoint' | 'rebuilt';
+  records: number;
+  ms: number;
+  /** The store closed before the recount ended (the next open recounts again). */
+  interrupted?: true;
+}
+
+/** The durable record store of a data node, whichever engine holds it (record-store.ts opens one). */
+export interface RecordStore {
+  readonly engine: StoreEngine;
+  readonly partitions: number;
+  readonly path: string;
+  /**
+   * Resolves once the aggregates are whole: at once from a checkpoint or a replay, else when the
+   * background recount ends (reads and writes are served meanwhile; digests are not). Never rejects.
+   */
+  readonly recovery: Promise<AggregatesRecovery>;
+  isOpen(): boolean;
+  /** The record for `key` (tombstones included), null when absent; RECORD_CORRUPT when it fails its checksum. */
+  get(partition: number, key: string): StoredRecord | null;
+  put(partition: number, record: StoredRecord): Promise<PutResult>;
+  /**
+   * Applies many puts durably. Each item gets its own result: `applied`, `stale` (this or a newer
+   * version is already stored) or the error that concerns that item alone (INVALID_ARGUMENT,
+   * WRONG_PARTITION, RECORD_CORRUPT for a damaged incoming record...). Rejects as a whole only when the
+   * store itself fails (STORE_UNAVAILABLE, I/O errors): then nothing of it is durable.
+   */
+  putMany(items: readonly PutItem[]): Promise<PutManyResult[]>;
+  /** The digest of a partition from the maintained aggregates (no scan of records). */
+  digest(partition: number): StoreDigest;
+  /** The digest recomputed from the records by a full scan: what `digest` must always equal. */
+  recomputeDigest(partition: number): StoreDigest;
+  /** Every partition that holds at least one record (tombstones count), ascending. */
+  listPartitions(): StorePartitionSummary[];
+  /** True while the aggregates are recounted in the background: digests and partition lists wait. */
+  isRecounting(): boolean;
+  /** Partitions holding records, and records and bytes over all of them (from the aggregates). */
+  totalsAll(): { partitions: number; records: number; bytes: number };
+  /** The records of a partition (or some buckets, or those newer than `since`), bucket then key order. */
+  scan(partition: number, options?: ScanOptions): AsyncGenerator<ScanItem>;
+  /** Removes every record of a partition; returns how many were removed. */
+  dropPartition(partition: number): Promise<number>;
+  /** Re-reads and verifies every record (of one partition, or of the node); returns the corrupt ones. */
+  scrub(options?: { partition?: number }): Promise<ScrubResult>;
+  /** Engine statistics for metrics and status. */
+  stats(): Record<string, unknown>;
+  /** Waits for queued writes, then closes the store. Idempotent. */
+  close(): Promise<void>;
+  /** FOR TESTS: damages the stored bytes of one record in place (see corrupt-for-test.ts). */
+  damageForTest(partition: number, key: string, part: 'value' | 'header'): void;
 }

@@ -1,0 +1,778 @@
+import {
+  closeSync,
+  existsSync,
+  fdatasync,
+  fdatasyncSync,
+  mkdirSync,
+  readFileSync,
+  readSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { RedoubtError, toRedoubtError } from '@redoubt/errors';
+import { isIntact, type StoredRecord } from '@redoubt/records';
+import { PartitionAggregates } from './aggregates.js';
+import { FRAME_HEADER_BYTES, encodeFrame, readFrameHead } from './log-frame.js';
+import {
+  LOG_DIR,
+  type Segment,
+  checkFormat,
+  createSegment,
+  fsyncDirectory,
+  listSegments,
+  openSegment,
+  readDrops,
+  writeDrops,
+} from './log-files.js';
+import { DIGEST_BYTES, digestOf, recordDigest, xorInto } from './record-digest.js';
+import { damageStoredRecord, decodeHeader, decodeStoredRecord, storedRecordIntact } from './record-layout.js';
+import {
+  assertBuckets,
+  assertPartition,
+  bucketInPartition,
+  storedRecordCorrupt,
+  validateIncoming,
+} from './record-validation.js';
+import { BUCKETS } from './storage-keys.js';
+import type {
+  AggregatesRecovery,
+  PutItem,
+  PutManyResult,
+  PutResult,
+  RecordStore,
+  RecordStoreOptions,
+  ScanItem,
+  ScanOptions,
+  ScrubResult,
+  StoreDigest,
+  StoreObserver,
+  StorePartitionSummary,
+} from './storage-types.js';
+
+const datasync = promisify(fdatasync);
+
+export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+/** Frames relocated per group by compaction: it shares the write path, so it goes in modest steps. */
+const COMPACTION_STEP = 256;
+const SCRUB_CHUNK = 1_024;
+
+/** Where the durable version of a key lives, and what it counts for in the aggregates. */
+class KeyEntry {
+  constructor(
+    readonly partition: number,
+    readonly key: string,
+    readonly bucket: number,
+    readonly segment: Segment,
+    /** Of the frame in its segment. */
+    readonly offset: number,
+    readonly length: number,
+    /** Where the stored record starts, from the frame's start. */
+    readonly storedAt: number,
+    readonly seq: number,
+    readonly version: string,
+    readonly tombstone: boolean,
+    /** Key bytes + stored bytes. */
+    readonly bytes: number,
+    /** False when the stored header was unreadable at replay: it counts for nothing in the aggregates. */
+    readonly counted: boolean,
+    /** The record's digest (record-digest.ts) as two 32-bit halves: no Buffer per key in memory. */
+    readonly digestHigh: number,
+    readonly digestLow: number,
+  ) {}
+
+  /** The digest in a scratch buffer shared by every entry: use it before the next call. */
+  digest(): Buffer {
+    DIGEST_SCRATCH.writeUInt32BE(this.digestHigh, 0);
+    DIGEST_SCRATCH.writeUInt32BE(this.digestLow, 4);
+    return DIGEST_SCRATCH;
+  }
+}
+
+const DIGEST_SCRATCH = Buffer.alloc(DIGEST_BYTES);
+
+/** A frame on its way to the log: a new write, or a live frame compaction relocates. */
+class QueuedFrame {
+  constructor(
+    readonly partition: number,
+    readonly key: string,
+    readonly bucket: number,
+    readonly frame: Buffer,
+    readonly seq: number,
+    readonly version: string,
+    readonly tombstone: boolean,
+    readonly bytes: number,
+    readonly digest: Buffer,
+    readonly group: WriteGroup,
+    /** For a relocation: the entry it moves (published only if that entry is still current). */
+    readonly moves?: KeyEntry,
+  ) {}
+}
+
+/** Frames that become durable together: one write and one fdatasync (group commit). */
+class WriteGroup {
+  readonly frames: QueuedFrame[] = [];
+  bytes = 0;
+  readonly done: Promise<void>;
+  resolve!: () => void;
+  reject!: (error: RedoubtError) => void;
+  constructor() {
+    this.done = new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    this.done.catch(() => undefined); // rejections are delivered to each waiter
+  }
+  add(frame: QueuedFrame): void {
+    this.frames.push(frame);
+    this.bytes += frame.frame.length;
+  }
+}
+
+/**
+ * The log-structured record store (`STORE_ENGINE=log`; see the storage README and
+ * docs/decisions/0006): every accepted put is a frame appended to the active segment, and a group of
+ * frames is acknowledged after one write and one `fdatasync` of it. An in-memory key directory maps
+ * each key to its newest frame (Bitcask's design: the records live on disk, the index of where in
+ * memory). Opening replays the segments: the frame with the higher sequence number wins, since the
+ * node wrote a frame only after its last-writer-wins decision (or to heal a damaged record).
+ * Compaction copies the live frames of mostly dead segments through the same write path, then
+ * deletes those segments.
+ *
+ * The same contract as the LMDB engine: acknowledged after durable, last writer wins, every read
+ * verifies the checksum, digests and counts maintained per partition and bucket.
+ */
+export class LogRecordStore implements RecordStore {
+  readonly engine = 'log' as const;
+  readonly partitions: number;
+  readonly path: string;
+  readonly recovery: Promise<AggregatesRecovery>;
+  private readonly dir: string;
+  private readonly segmentBytes: number;
+  private readonly observer: StoreObserver;
+  private readonly keydir = new Map<number, Map<string, KeyEntry>>();
+  /** The newest accepted but not yet durable put per key: what later last-writer-wins decisions see. */
+  private readonly pending = new Map<string, QueuedFrame>();
+  private readonly aggregates = new PartitionAggregates();
+  private readonly segments = new Map<number, Segment>();
+  private readonly drops: Map<number, number>;
+  private active: Segment;
+  private nextSeq = 1;
+  private nextSegmentId: number;
+  private group = new WriteGroup();
+  private flushing: Promise<void> | undefined;
+  private compacting: Promise<void> | undefined;
+  /** Deleted segments whose descriptors scans may still read from. */
+  private retired: Segment[] = [];
+  private scans = 0;
+  private failure: RedoubtError | undefined;
+  private closing = false;
+
+  constructor(options: RecordStoreOptions) {
+    this.path = options.path;
+    this.partitions = options.partitions!;
+    this.observer = options.observer ?? {};
+    this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+    this.dir = join(this.path, LOG_DIR);
+    const started = performance.now();
+    if (existsSync(join(this.path, 'data.mdb'))) {
+      throw new RedoubtError(
+        'CONFIG_INVALID',
+        `${this.path} holds an LMDB store; this node runs the log engine (STORE_ENGINE)`,
+      );
+    }
+    mkdirSync(this.dir, { recursive: true });
+    const ids = listSegments(this.dir);
+    checkFormat(this.dir, this.partitions, ids.length > 0);
+    this.drops = readDrops(this.dir);
+    for (const seq of this.drops.values()) this.nextSeq = Math.max(this.nextSeq, seq);
+    let torn = false;
+    try {
+      for (const id of ids) torn = this.replay(openSegmentInto(this.segments, this.dir, id));
+    } catch (error) {
+      this.closeFiles();
+      throw error;
+    }
+    const last = ids.length > 0 ? this.segments.get(ids[ids.length - 1]!) : undefined;
+    this.nextSegmentId = (ids[ids.length - 1] ?? 0) + 1;
+    // A torn tail is left as it is and never appended after: replay stops there again next time.
+    if (last !== undefined && !torn) this.active = last;
+    else this.active = this.addSegment(createSegment(this.dir, this.nextSegmentId++));
+    for (const segment of [...this.segments.values()]) {
+      segment.sealed = segment !== this.active;
+      if (segment.sealed && segment.written === 0) this.removeSegment(segment); // never written to
+    }
+    this.closeRetired();
+    let records = 0;
+    for (const [partition, entries] of this.keydir) {
+      for (const entry of entries.values()) {
+        records++;
+        if (entry.counted) this.aggregates.apply(partition, entry.bucket, entry.digest(), entry.bytes, 1);
+      }
+    }
+    this.recovery = Promise.resolve({
+      source: 'rebuilt',
+      records,
+      ms: Math.round(performance.now() - started),
+    });
+  }
+
+  isOpen(): boolean {
+    return !this.closing && this.failure === undefined;
+  }
+
+  get(partition: number, key: string): StoredRecord | null {
+    this.assertOpen();
+    assertPartition(partition, this.partitions);
+    bucketInPartition(key, partition, this.partitions);
+    const entry = this.keydir.get(partition)?.get(key);
+    if (entry === undefined) return null;
+    const record = decodeStoredRecord(key, this.readStored(entry));
+    if (record === undefined || !isIntact(record)) throw this.corrupt(partition, key, entry.version);
+    return record;
+  }
+
+  async put(partition: number, record: StoredRecord): Promise<PutResult> {
+    const [result] = await this.putMany([{ partition, record }]);
+    if (result instanceof RedoubtError) throw result;
+    return result!;
+  }
+
+  async putMany(items: readonly PutItem[]): Promise<PutManyResult[]> {
+    this.assertWritable();
+    const started = performance.now();
+    const results: PutManyResult[] = new Array(items.length);
+    const group = this.group;
+    let appended = 0;
+    let waitFor: Promise<void> | undefined;
+    for (let i = 0; i < items.length; i++) {
+      const { partition, record } = items[i]!;
+      let bucket: number;
+      try {
+        bucket = validateIncoming(partition, record, this.partitions);
+      } catch (error) {
+        results[i] = toRedoubtError(error);
+        continue;
+      }
+      const queued = this.pending.get(record.key);
+      if (queued !== undefined && record.version <= queued.version) {
+        results[i] = { status: 'stale', current: queued.version };
+        waitFor = queued.group.done; // stale against a write that is not durable yet: wait for it
+        continue;
+      }
+      const durable = queued === undefined ? this.keydir.get(partition)?.get(record.key) : undefined;
+      if (durable !== undefined && record.version <= durable.version) {
+        // Not newer. Stale, unless what is stored is damaged: then any intact copy heals it.
+        if (this.intact(durable)) {
+          results[i] = { status: 'stale', current: durable.version };
+          continue;
+        }
+        this.observer.corrupt?.(partition, record.key);
+      }
+      const keyBytes = Buffer.byteLength(record.key, 'utf8');
+      const digest = recordDigest(record.key, record.version, record.tombstone);
+      const seq = this.nextSeq++;
+      const encoded = encodeFrame(seq, partition, record, keyBytes, digest);
+      const frame = new QueuedFrame(
+        partition,
+        record.key,
+        bucket,
+        encoded,
+        seq,
+        record.version,
+        record.tombstone,
+        encoded.length - FRAME_HEADER_BYTES,
+        digest,
+        group,
+      );
+      group.add(frame);
+      this.pending.set(record.key, frame);
+      results[i] = { status: 'applied', current: record.version };
+      appended++;
+    }
+    if (appended > 0) {
+      waitFor = group.done;
+      this.scheduleFlush();
+    }
+    if (waitFor !== undefined) await waitFor;
+    if (appended > 0) this.observer.committed?.((performance.now() - started) / 1000, appended);
+    return results;
+  }
+
+  digest(partition: number): StoreDigest {
+    this.assertOpen();
+    return this.aggregates.digestOf(assertPartition(partition, this.partitions));
+  }
+
+  recomputeDigest(partition: number): StoreDigest {
+    this.assertOpen();
+    assertPartition(partition, this.partitions);
+    const digests = Buffer.alloc(BUCKETS * DIGEST_BYTES);
+    let records = 0;
+    let bytes = 0;
+    for (const entry of this.keydir.get(partition)?.values() ?? []) {
+      const stored = this.readStored(entry);
+      const record = decodeStoredRecord(entry.key, stored);
+      if (record === undefined || !isIntact(record)) throw this.corrupt(partition, entry.key, entry.version);
+      xorInto(
+        digests,
+        recordDigest(entry.key, record.version, record.tombstone),
+        entry.bucket * DIGEST_BYTES,
+      );
+      records += 1;
+      bytes += entry.bytes;
+    }
+    return digestOf(partition, digests, records, bytes);
+  }
+
+  listPartitions(): StorePartitionSummary[] {
+    this.assertOpen();
+    return this.aggregates.list();
+  }
+
+  /** The log's aggregates are whole as soon as the store is open (replay counts them). */
+  isRecounting(): boolean {
+    return false;
+  }
+
+  totalsAll(): { partitions: number; records: number; bytes: number } {
+    this.assertOpen();
+    return this.aggregates.totals();
+  }
+
+  /**
+   * The records of a partition (or some of its buckets, or those newer than `since`) in bucket then key
+   * order, as of the moment each is read. The list of keys to visit is taken at the start (one small
+   * object per record of the partition); values are read one at a time.
+   */
+  async *scan(partition: number, options: ScanOptions = {}): AsyncGenerator<ScanItem> {
+    this.assertOpen();
+    assertPartition(partition, this.partitions);
+    const pageSize = options.pageSize ?? 256;
+    const wanted = options.buckets === undefined ? undefined : new Set(assertBuckets(options.buckets));
+    const entries = this.keydir.get(partition);
+    if (entries === undefined) return;
+    const keys: KeyEntry[] = [];
+    for (const entry of entries.values()) if (!wanted || wanted.has(entry.bucket)) keys.push(entry);
+    keys.sort((a, b) => a.bucket - b.bucket || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    this.scans++;
+    try {
+      for (let i = 0; i < keys.length; i++) {
+        this.assertOpen();
+        const entry = entries.get(keys[i]!.key);
+        if (entry === undefined) continue; // removed meanwhile
+        if (options.since !== undefined && entry.counted && entry.version <= options.since) continue;
+        const record = decodeStoredRecord(entry.key, this.readStored(entry));
+        if (record === undefined || !isIntact(record)) {
+          this.observer.corrupt?.(partition, entry.key);
+          yield { corruptKey: entry.key };
+        } else {
+          yield { record };
+        }
+        if (i % pageSize === pageSize - 1) await yieldToEventLoop();
+      }
+    } finally {
+      this.scans--;
+      this.closeRetired();
+    }
+  }
+
+  /**
+   * Removes every record of a partition: a durable drop marker (frames of the partition written before
+   * it are ignored from then on, at every replay), then the key directory's entries. Writes racing in
+   * after the marker stay.
+   */
+  async dropPartition(partition: number): Promise<number> {
+    this.assertWritable();
+    assertPartition(partition, this.partitions);
+    const marker = this.nextSeq++;
+    await this.drain(); // every frame below the marker is durable and in the key directory
+    this.assertWritable();
+    this.drops.set(partition, marker);
+    writeDrops(this.dir, this.drops);
+    const entries = this.keydir.get(partition);
+    if (entries === undefined) return 0;
+    let removed = 0;
+    for (const [key, entry] of entries) {
+      if (entry.seq >= marker) continue;
+      entries.delete(key);
+      entry.segment.live -= entry.length;
+      if (entry.counted) this.aggregates.apply(partition, entry.bucket, entry.digest(), entry.bytes, -1);
+      removed++;
+    }
+    if (entries.size === 0) {
+      this.keydir.delete(partition);
+      this.aggregates.forget(partition);
+    }
+    this.maybeCompact();
+    return removed;
+  }
+
+  async scrub(options: { partition?: number } = {}): Promise<ScrubResult> {
+    this.assertOpen();
+    const partitions =
+      options.partition === undefined
+        ? [...this.keydir.keys()].sort((a, b) => a - b)
+        : [assertPartition(options.partition, this.partitions)];
+    const result: ScrubResult = { checked: 0, corrupt: [] };
+    for (const partition of partitions) {
+      const entries = [...(this.keydir.get(partition)?.values() ?? [])];
+      for (let i = 0; i < entries.length; i++) {
+        this.assertOpen();
+        const entry = entries[i]!;
+        if (this.keydir.get(partition)?.get(entry.key) !== entry) continue; // replaced meanwhile
+        result.checked++;
+        const record = decodeStoredRecord(entry.key, this.readStored(entry));
+        if (record === undefined || !isIntact(record)) {
+          this.observer.corrupt?.(partition, entry.key);
+          result.corrupt.push({ partition, key: entry.key });
+        }
+        if (i % SCRUB_CHUNK === SCRUB_CHUNK - 1) await yieldToEventLoop();
+      }
+    }
+    return result;
+  }
+
+  stats(): Record<string, unknown> {
+    let written = 0;
+    let live = 0;
+    for (const segment of this.segments.values()) {
+      written += segment.written;
+      live += segment.live;
+    }
+    return { engine: 'log', segments: this.segments.size, bytesWritten: written, liveBytes: live };
+  }
+
+  /** Waits for queued writes and a running compaction step, then closes every file. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    await this.drain().catch(() => undefined);
+    await this.compacting;
+    this.closeFiles();
+  }
+
+  /** FOR TESTS: damages the stored bytes of one record in place (corrupt-for-test.ts). */
+  damageForTest(partition: number, key: string, part: 'value' | 'header'): void {
+    const entry = this.keydir.get(partition)?.get(key);
+    if (entry === undefined) {
+      throw new RedoubtError('RECORD_NOT_FOUND', `no stored record for key ${JSON.stringify(key)}`);
+    }
+    const damaged = damageStoredRecord(this.readStored(entry), part);
+    writeSync(entry.segment.fd, damaged, 0, damaged.length, entry.offset + entry.storedAt);
+    fdatasyncSync(entry.segment.fd);
+  }
+
+  /** Replays one segment into the key directory; true when it ends in a torn frame. */
+  private replay(segment: Segment): boolean {
+    const buf = readFileSync(segment.path);
+    let at = 0;
+    for (;;) {
+      const head = readFrameHead(buf, at, this.partitions);
+      if (head === 'end' || head === 'torn') {
+        segment.written = at;
+        return head === 'torn';
+      }
+      this.nextSeq = Math.max(this.nextSeq, head.seq + 1);
+      if (head.seq >= (this.drops.get(head.partition) ?? 0)) {
+        const stored = buf.subarray(at + head.storedAt, at + head.length);
+        const header = decodeHeader(stored);
+        const digest = header?.digest;
+        const entry = new KeyEntry(
+          head.partition,
+          head.key,
+          bucketOf(head.key, head.partition, this.partitions),
+          segment,
+          at,
+          head.length,
+          head.storedAt,
+          head.seq,
+          header?.version ?? '',
+          header?.tombstone ?? false,
+          head.keyBytes + stored.length,
+          header !== undefined,
+          digest?.readUInt32BE(0) ?? 0,
+          digest?.readUInt32BE(4) ?? 0,
+        );
+        const entries = this.entriesOf(head.partition);
+        const current = entries.get(head.key);
+        if (current === undefined || replaces(entry, current, stored)) {
+          if (current !== undefined) current.segment.live -= current.length;
+          entries.set(head.key, entry);
+          segment.live += head.length;
+        }
+      }
+      at += head.length;
+    }
+  }
+
+  private scheduleFlush(): void {
+    this.flushing ??= this.flushGroups().finally(() => {
+      this.flushing = undefined;
+      if (this.group.frames.length > 0) this.scheduleFlush();
+      else this.maybeCompact();
+    });
+  }
+
+  /** One group at a time: written, synced, published, acknowledged; the next gathers meanwhile. */
+  private async flushGroups(): Promise<void> {
+    while (this.group.frames.length > 0) {
+      const group = this.group;
+      this.group = new WriteGroup();
+      if (this.failure !== undefined) {
+        this.abandon(group);
+        continue;
+      }
+      try {
+        const segment = this.roomFor(group.bytes);
+        const at = segment.written;
+        const bytes =
+          group.frames.length === 1
+            ? group.frames[0]!.frame
+            : Buffer.concat(
+                group.frames.map((f) => f.frame),
+                group.bytes,
+              );
+        // Into the page cache on this thread (microseconds for a group); only the flush goes to a pool thread.
+        const bytesWritten = writeSync(segment.fd, bytes, 0, bytes.length, at);
+        if (bytesWritten !== bytes.length)
+          throw new Error(`short write: ${bytesWritten} of ${bytes.length} bytes`);
+        segment.written += bytes.length;
+        await datasync(segment.fd);
+        this.publish(group, segment, at);
+        group.resolve();
+      } catch (error) {
+        this.failure = new RedoubtError(
+          'STORE_UNAVAILABLE',
+          `the log write failed: ${(error as Error)?.message}; the store takes no more writes until the node restarts`,
+          {},
+          { cause: error },
+        );
+        this.abandon(group);
+      }
+    }
+  }
+
+  private abandon(group: WriteGroup): void {
+    for (const frame of group.frames)
+      if (this.pending.get(frame.key) === frame) this.pending.delete(frame.key);
+    group.reject(this.failure!);
+  }
+
+  /** The durable frames of a group enter the key directory and the aggregates, in the order accepted. */
+  private publish(group: WriteGroup, segment: Segment, at: number): void {
+    let offset = at;
+    for (const frame of group.frames) {
+      const frameAt = offset;
+      offset += frame.frame.length;
+      if (this.pending.get(frame.key) === frame) this.pending.delete(frame.key);
+      const entries = this.entriesOf(frame.partition);
+      const current = entries.get(frame.key);
+      if (frame.moves !== undefined && current !== frame.moves) continue; // superseded while relocated
+      if (frame.seq < (this.drops.get(frame.partition) ?? 0)) continue; // dropped while in flight
+      const entry = new KeyEntry(
+        frame.partition,
+        frame.key,
+        frame.bucket,
+        segment,
+        frameAt,
+        frame.frame.length,
+        FRAME_HEADER_BYTES + frame.frame.readUInt16BE(20),
+        frame.seq,
+        frame.version,
+        frame.tombstone,
+        frame.bytes,
+        frame.moves?.counted ?? true,
+        frame.digest.readUInt32BE(0),
+        frame.digest.readUInt32BE(4),
+      );
+      entries.set(frame.key, entry);
+      segment.live += entry.length;
+      if (current !== undefined) current.segment.live -= current.length;
+      if (frame.moves !== undefined) continue; // same record, new place: the aggregates do not change
+      // In before out: a partition whose only record is replaced never empties (its aggregate is kept).
+      this.aggregates.apply(frame.partition, frame.bucket, frame.digest, entry.bytes, 1);
+      if (current?.counted)
+        this.aggregates.apply(frame.partition, current.bucket, current.digest(), current.bytes, -1);
+    }
+  }
+
+  /** The segment the next group goes to: a new one when the active one is full. */
+  private roomFor(bytes: number): Segment {
+    if (this.active.written === 0 || this.active.written + bytes <= this.segmentBytes) return this.active;
+    this.active.sealed = true;
+    this.active = this.addSegment(createSegment(this.dir, this.nextSegmentId++));
+    return this.active;
+  }
+
+  /**
+   * Relocates the live frames of sealed segments that are mostly dead, then deletes those segments.
+   * Runs when the sealed segments hold more dead bytes than a segment and than their live bytes.
+   */
+  private maybeCompact(): void {
+    if (this.compacting !== undefined || this.closing || this.failure !== undefined) return;
+    let dead = 0;
+    let live = 0;
+    for (const segment of this.segments.values()) {
+      if (!segment.sealed) continue;
+      dead += segment.written - segment.live;
+      live += segment.live;
+    }
+    if (dead < this.segmentBytes || dead < live) return;
+    this.compacting = this.compact()
+      .catch(() => undefined) // a failed step leaves every segment in place; the next trigger retries
+      .finally(() => {
+        this.compacting = undefined;
+      });
+  }
+
+  private async compact(): Promise<void> {
+    const victims = new Set<Segment>();
+    for (const segment of this.segments.values()) {
+      if (segment.sealed && segment.live * 2 <= segment.written) victims.add(segment);
+    }
+    if (victims.size === 0) return;
+    const moving: KeyEntry[] = [];
+    for (const entries of this.keydir.values()) {
+      for (const entry of entries.values()) if (victims.has(entry.segment)) moving.push(entry);
+    }
+    for (let i = 0; i < moving.length; i += COMPACTION_STEP) {
+      if (this.closing || this.failure !== undefined) return;
+      const group = this.group;
+      let queued = 0;
+      for (const entry of moving.slice(i, i + COMPACTION_STEP)) {
+        if (this.keydir.get(entry.partition)?.get(entry.key) !== entry || this.pending.has(entry.key))
+          continue;
+        const frame = Buffer.allocUnsafe(entry.length);
+        readExactly(entry.segment.fd, frame, entry.offset);
+        group.add(
+          new QueuedFrame(
+            entry.partition,
+            entry.key,
+            entry.bucket,
+            frame,
+            entry.seq,
+            entry.version,
+            entry.tombstone,
+            entry.bytes,
+            Buffer.from(entry.digest()),
+            group,
+            entry,
+          ),
+        );
+        queued++;
+      }
+      if (queued === 0) continue;
+      this.scheduleFlush();
+      await group.done;
+    }
+    for (const segment of victims) {
+      if (segment.live > 0) return; // written to meanwhile (cannot happen to a sealed one): keep all
+    }
+    for (const segment of victims) this.removeSegment(segment);
+    this.closeRetired();
+  }
+
+  /** Deletes a segment durably; its descriptor stays open while a scan may read through it. */
+  private removeSegment(segment: Segment): void {
+    unlinkSync(segment.path);
+    fsyncDirectory(this.dir);
+    this.segments.delete(segment.id);
+    this.retired.push(segment);
+  }
+
+  private closeRetired(): void {
+    if (this.scans > 0) return;
+    for (const segment of this.retired) closeSync(segment.fd);
+    this.retired = [];
+  }
+
+  /** Resolves once every frame queued so far is durable (or failed). */
+  private async drain(): Promise<void> {
+    while (this.flushing !== undefined || this.group.frames.length > 0) {
+      if (this.flushing === undefined) this.scheduleFlush();
+      await this.flushing;
+    }
+  }
+
+  private intact(entry: KeyEntry): boolean {
+    const stored = this.readStored(entry);
+    const header = decodeHeader(stored);
+    return header !== undefined && storedRecordIntact(entry.key, stored, header);
+  }
+
+  private readStored(entry: KeyEntry): Buffer {
+    const stored = Buffer.allocUnsafe(entry.length - entry.storedAt);
+    readExactly(entry.segment.fd, stored, entry.offset + entry.storedAt);
+    return stored;
+  }
+
+  private entriesOf(partition: number): Map<string, KeyEntry> {
+    let entries = this.keydir.get(partition);
+    if (entries === undefined) {
+      entries = new Map();
+      this.keydir.set(partition, entries);
+    }
+    return entries;
+  }
+
+  private addSegment(segment: Segment): Segment {
+    this.segments.set(segment.id, segment);
+    return segment;
+  }
+
+  private closeFiles(): void {
+    for (const segment of this.segments.values()) closeSync(segment.fd);
+    this.segments.clear();
+    for (const segment of this.retired) closeSync(segment.fd);
+    this.retired = [];
+  }
+
+  private corrupt(partition: number, key: string, version: string): RedoubtError {
+    this.observer.corrupt?.(partition, key);
+    return storedRecordCorrupt(partition, key, version);
+  }
+
+  private assertOpen(): void {
+    if (this.closing) throw new RedoubtError('STORE_UNAVAILABLE', 'the record store is closed');
+  }
+
+  private assertWritable(): void {
+    this.assertOpen();
+    if (this.failure !== undefined) throw this.failure;
+  }
+}
+
+/**
+ * Replay's rule: the frame accepted later (higher sequence number) is the key's state, since the node
+ * appended a frame only after deciding it was newer or healed a damaged record. A relocated copy keeps
+ * its sequence number; between two copies of one frame an intact one is kept.
+ */
+function replaces(candidate: KeyEntry, current: KeyEntry, stored: Buffer): boolean {
+  if (candidate.seq !== current.seq) return candidate.seq > current.seq;
+  const header = decodeHeader(stored);
+  return header !== undefined && storedRecordIntact(candidate.key, stored, header);
+}
+
+function bucketOf(key: string, partition: number, partitions: number): number {
+  try {
+    return bucketInPartition(key, partition, partitions);
+  } catch {
+    return 0; // a key the frame CRC vouches for but that is not of its partition: only rot could do this
+  }
+}
+
+function readExactly(fd: number, into: Buffer, position: number): void {
+  const read = readSync(fd, into, 0, into.length, position);
+  if (read !== into.length) {
+    throw new RedoubtError('STORE_UNAVAILABLE', `short read from the log: ${read} of ${into.length} bytes`);
+  }
+}
+
+function openSegmentInto(segments: Map<number, Segment>, dir: string, id: number): Segment {
+  const segment = openSegment(dir, id);
+  segments.set(id, segment);
+  return segment;
+}
