@@ -33,9 +33,11 @@ void store.recovery.then((aggregates) => {
   if (aggregates.interrupted) return;
   logger.info(
     { aggregates },
-    aggregates.source === 'checkpoint'
-      ? 'digest aggregates loaded from the last clean close'
-      : 'digest aggregates recounted from the records (first start, or after a crash)',
+    store.engine === 'log'
+      ? 'log replayed: records indexed and digest aggregates counted'
+      : aggregates.source === 'checkpoint'
+        ? 'digest aggregates loaded from the last clean close'
+        : 'digest aggregates recounted from the records (first start, or after a crash)',
   );
 });
 

@@ -1,4 +1,7 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
+
+/** One-shot SHA-256 (`crypto.hash`, Node >= 20.12): half the cost of a createHash object per call. */
+const sha256 = (text: string): Buffer => hash('sha256', text, 'buffer');
 
 /**
  * Constant-time secret check. Both sides are hashed first so that the comparison is over equal lengths
@@ -6,10 +9,10 @@ import { createHash, timingSafeEqual } from 'node:crypto';
  * exit on the first match), so timing does not reveal which key matched either.
  */
 export function secretMatches(candidate: string, accepted: readonly string[]): boolean {
-  const digest = createHash('sha256').update(candidate).digest();
+  const digest = sha256(candidate);
   let matched = false;
   for (const secret of accepted) {
-    const expected = createHash('sha256').update(secret).digest();
+    const expected = sha256(secret);
     matched = timingSafeEqual(digest, expected) || matched;
   }
   return matched;
@@ -17,9 +20,9 @@ export function secretMatches(candidate: string, accepted: readonly string[]): b
 
 /** Precomputes digests of accepted secrets for hot paths (the gateway checks a key on every request). */
 export function createSecretChecker(accepted: readonly string[]): (candidate: string) => boolean {
-  const digests = accepted.map((s) => createHash('sha256').update(s).digest());
+  const digests = accepted.map(sha256);
   return (candidate) => {
-    const digest = createHash('sha256').update(candidate).digest();
+    const digest = sha256(candidate);
     let matched = false;
     for (const expected of digests) matched = timingSafeEqual(digest, expected) || matched;
     return matched;

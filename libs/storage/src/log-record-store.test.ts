@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { corruptRecordForTest } from './corrupt-for-test.js';
 import { LOG_DIR, listSegments, segmentPath } from './log-files.js';
@@ -110,6 +110,24 @@ describe('the log engine across crashes', () => {
 });
 
 describe('log compaction', () => {
+  it('replays to the same state when a crash left both copies of relocated frames', async () => {
+    const handle = logStore();
+    const keys = keysIn(7, P, 25, 'twice');
+    for (const [i, key] of keys.entries()) await handle.store.put(7, record(key, `v${i}`, version(5 + i)));
+    await handle.store.close();
+    const dir = join(handle.dir, LOG_DIR);
+    const [only] = listSegments(dir);
+    // what compaction leaves when it dies after copying the live frames but before deleting the source
+    copyFileSync(segmentPath(dir, only!), segmentPath(dir, only! + 1));
+
+    const store = RecordStore.open({ path: handle.dir, partitions: P, engine: 'log' });
+    handle.store = store;
+    expect(await store.recovery).toMatchObject({ records: 25 });
+    for (const [i, key] of keys.entries()) expect(store.get(7, key)?.value.toString()).toBe(`v${i}`);
+    expect(everyDigest(store)).toEqual(everyRecomputed(store));
+    expect(store.digest(7).records).toBe(25);
+  });
+
   it('reclaims overwritten frames while serving the newest versions, before and after a restart', async () => {
     const segmentBytes = 32 * 1024;
     const handle = logStore(segmentBytes);
