@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import Docker from 'dockerode';
 import { RedoubtError } from '@redoubt/errors';
 import type {
@@ -33,6 +34,7 @@ const STATES: Record<string, RuntimeState> = {
 };
 
 const GONE_EVENTS = new Set(['die', 'kill', 'stop', 'oom', 'destroy']);
+const UNPAUSE_ATTEMPTS = 4;
 
 /**
  * ORCHESTRATOR=docker: the Docker Engine API over its socket (dockerode). A service is the containers
@@ -105,10 +107,10 @@ export class DockerDriver implements OrchestratorDriver {
           if (status.state === 'stopped') await this.engine(`start ${name}`, () => container.start());
           break;
         case 'unpause':
-          if (status.state === 'paused') await this.engine(`unpause ${name}`, () => container.unpause());
+          if (status.state === 'paused') await this.unpause(name, container);
           break;
         case 'restart':
-          if (status.state === 'paused') await this.engine(`unpause ${name}`, () => container.unpause());
+          if (status.state === 'paused') await this.unpause(name, container);
           await this.engine(`restart ${name}`, () =>
             container.restart({ t: this.options.restartGraceSeconds ?? 5 }),
           );
@@ -146,6 +148,19 @@ export class DockerDriver implements OrchestratorDriver {
     const stream = this.stream as (NodeJS.ReadableStream & { destroy?: () => void }) | undefined;
     stream?.destroy?.();
     this.stream = undefined;
+  }
+
+  /**
+   * Unpauses, then checks: once in CI the engine still reported the container paused right after its
+   * unpause call had returned. A few more tries, each after a short wait, settle that.
+   */
+  private async unpause(name: string, container: Docker.Container): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      await this.engine(`unpause ${name}`, () => container.unpause());
+      const details = await this.engine(`inspect ${name}`, () => container.inspect());
+      if (!details.State.Paused || attempt === UNPAUSE_ATTEMPTS) return;
+      await sleep(50 * attempt);
+    }
   }
 
   private async inspect(name: string, id: string): Promise<RuntimeStatus> {
