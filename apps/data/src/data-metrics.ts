@@ -76,6 +76,29 @@ export function createDataMetrics(registry: Registry): DataMetrics {
       if (t) this.set(t.partitions);
     },
   });
+  // The log engine's disk: written minus live is what compaction can reclaim (libs/storage README).
+  const logStats = () => (store?.isOpen() && store.engine === 'log' ? store.stats() : undefined);
+  new Gauge({
+    name: 'redoubt_data_log_bytes',
+    help: 'Log engine: bytes of frames in its segments (written) and still current (live).',
+    labelNames: ['kind'],
+    registers,
+    collect() {
+      const stats = logStats();
+      if (!stats) return;
+      this.set({ kind: 'written' }, Number(stats.bytesWritten));
+      this.set({ kind: 'live' }, Number(stats.liveBytes));
+    },
+  });
+  new Gauge({
+    name: 'redoubt_data_log_segments',
+    help: 'Log engine: segment files in use.',
+    registers,
+    collect() {
+      const stats = logStats();
+      if (stats) this.set(Number(stats.segments));
+    },
+  });
   const requests = new Counter({
     name: 'redoubt_data_requests_total',
     help: 'HTTP requests by route, method and status.',

@@ -59,6 +59,7 @@ describe('data node internal API', () => {
   it('coalesces hundreds of concurrent puts and gets into few batch frames, with per-op results', async () => {
     const frames = 'redoubt_data_requests_total{route="/internal/v1/batch-channel",method="FRAME"';
     const batchesBefore = await metric(frames);
+    const liveBefore = await metric('redoubt_data_log_bytes{kind="live"');
     const keys = keysIn(3, P, 300, 'batch');
     const records = keys.map((key, i) =>
       record(key, Buffer.from([i % 256, 0, 255]), version(100 + i), 'application/octet-stream'),
@@ -76,6 +77,12 @@ describe('data node internal API', () => {
     expect(batches).toBeLessThanOrEqual(4);
     expect(batches).toBeGreaterThan(0);
     expect(await client.get(3, keysIn(3, P, 301, 'batch')[300]!)).toBeNull();
+    // the log engine (the default) accounts for every frame it holds
+    expect(await metric('redoubt_data_log_bytes{kind="live"')).toBeGreaterThan(liveBefore + 300 * 24);
+    expect(await metric('redoubt_data_log_bytes{kind="written"')).toBeGreaterThanOrEqual(
+      await metric('redoubt_data_log_bytes{kind="live"'),
+    );
+    expect(await metric('redoubt_data_log_segments')).toBeGreaterThanOrEqual(1);
   });
 
   it('keeps the newest version: stale puts are answered with the version held', async () => {
