@@ -1,6 +1,6 @@
 import { closeSync, fdatasyncSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { RedoubtError } from '@redoubt/errors';
-import { readFrameHead } from './log-frame.js';
+import { forEachFrame } from './log-frame.js';
 import { listSegments, readDrops, segmentPath } from './log-files.js';
 import { damageStoredRecord } from './record-layout.js';
 
@@ -20,16 +20,12 @@ export function damageInLog(
   let found: { path: string; at: number; length: number; seq: number } | undefined;
   for (const id of listSegments(dir)) {
     const path = segmentPath(dir, id);
-    const buf = readFileSync(path);
-    for (let at = 0; ;) {
-      const head = readFrameHead(buf, at, partitions);
-      if (head === 'end' || head === 'torn') break;
+    forEachFrame(readFileSync(path), partitions, (head, at) => {
       const current = head.partition === partition && head.key === key && head.seq >= dropped;
       if (current && (found === undefined || head.seq > found.seq)) {
         found = { path, at: at + head.storedAt, length: head.length - head.storedAt, seq: head.seq };
       }
-      at += head.length;
-    }
+    });
   }
   if (found === undefined) {
     throw new RedoubtError('RECORD_NOT_FOUND', `no stored record for key ${JSON.stringify(key)}`);

@@ -80,6 +80,24 @@ export function readFrameHead(buf: Buffer, at: number, partitions: number): Fram
   };
 }
 
+/**
+ * Calls `visit` for each frame of a segment's bytes, in order, until nothing more was written or the
+ * bytes stop being frames. Returns where that is and whether it is a torn frame.
+ */
+export function forEachFrame(
+  buf: Buffer,
+  partitions: number,
+  visit: (head: FrameHead, at: number) => void,
+): { end: number; torn: boolean } {
+  let at = 0;
+  for (;;) {
+    const head = readFrameHead(buf, at, partitions);
+    if (head === 'end' || head === 'torn') return { end: at, torn: head === 'torn' };
+    visit(head, at);
+    at += head.length;
+  }
+}
+
 function headerCrc(buf: Buffer, at: number, keyBytes: number): number {
   const lengthCrc = crc32(buf.subarray(at, at + 4));
   return crc32(buf.subarray(at + 8, at + FRAME_HEADER_BYTES + keyBytes), lengthCrc) >>> 0;

@@ -3,7 +3,7 @@ import { closeSync, copyFileSync, openSync, readdirSync, readFileSync, statSync,
 import { join } from 'node:path';
 import { corruptRecordForTest } from './corrupt-for-test.js';
 import { LOG_DIR, listSegments, segmentPath } from './log-files.js';
-import { readFrameHead } from './log-frame.js';
+import { forEachFrame } from './log-frame.js';
 import { RecordStore } from './record-store.js';
 import {
   crashAfterWriting,
@@ -54,14 +54,7 @@ describe('the log engine across crashes', () => {
     // runs past what follows, over the zeros the segment was filled with
     const path = segmentPath(dir, last!);
     const bytes = readFileSync(path);
-    let end = 0;
-    for (
-      let head = readFrameHead(bytes, 0, P);
-      typeof head === 'object';
-      head = readFrameHead(bytes, end, P)
-    ) {
-      end += head.length;
-    }
+    const { end } = forEachFrame(bytes, P, () => undefined);
     const fd = openSync(path, 'r+');
     writeSync(fd, Buffer.from([0xff, 0xff, 0xff, 0x00, 0xde, 0xad]), 0, 6, end);
     closeSync(fd);

@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { RedoubtError, toRedoubtError } from '@redoubt/errors';
 import { isIntact, type StoredRecord } from '@redoubt/records';
 import { PartitionAggregates } from './aggregates.js';
-import { FRAME_HEADER_BYTES, encodeFrame, readFrameHead } from './log-frame.js';
+import { FRAME_HEADER_BYTES, encodeFrame, forEachFrame } from './log-frame.js';
 import {
   LOG_DIR,
   type Segment,
@@ -74,14 +74,17 @@ class KeyEntry {
     readonly seq: number,
     readonly version: string,
     readonly tombstone: boolean,
-    /** Key bytes + stored bytes. */
-    readonly bytes: number,
     /** False when the stored header was unreadable at replay: it counts for nothing in the aggregates. */
     readonly counted: boolean,
     /** The record's digest (record-digest.ts) as two 32-bit halves: no Buffer per key in memory. */
     readonly digestHigh: number,
     readonly digestLow: number,
   ) {}
+
+  /** Key bytes + stored bytes: what the record counts for in the totals. */
+  get bytes(): number {
+    return this.length - FRAME_HEADER_BYTES;
+  }
 
   /** The digest in a scratch buffer shared by every entry: use it before the next call. */
   digest(): Buffer {
@@ -103,7 +106,6 @@ class QueuedFrame {
     readonly seq: number,
     readonly version: string,
     readonly tombstone: boolean,
-    readonly bytes: number,
     readonly digest: Buffer,
     readonly group: WriteGroup,
     /** For a relocation: the entry it moves (published only if that entry is still current). */
@@ -190,7 +192,7 @@ export class LogRecordStore implements RecordStore {
     for (const seq of this.drops.values()) this.nextSeq = Math.max(this.nextSeq, seq);
     let torn = false;
     try {
-      for (const id of ids) torn = this.replay(openSegmentInto(this.segments, this.dir, id));
+      for (const id of ids) torn = this.replay(this.addSegment(openSegment(this.dir, id)));
     } catch (error) {
       this.closeFiles();
       throw error;
@@ -229,8 +231,8 @@ export class LogRecordStore implements RecordStore {
     bucketInPartition(key, partition, this.partitions);
     const entry = this.keydir.get(partition)?.get(key);
     if (entry === undefined) return null;
-    const record = decodeStoredRecord(key, this.readStored(entry));
-    if (record === undefined || !isIntact(record)) throw this.corrupt(partition, key, entry.version);
+    const record = this.readRecord(entry);
+    if (record === undefined) throw this.corrupt(partition, key, entry.version);
     return record;
   }
 
@@ -283,7 +285,6 @@ export class LogRecordStore implements RecordStore {
         seq,
         record.version,
         record.tombstone,
-        encoded.length - FRAME_HEADER_BYTES,
         digest,
         group,
       );
@@ -313,9 +314,8 @@ export class LogRecordStore implements RecordStore {
     let records = 0;
     let bytes = 0;
     for (const entry of this.keydir.get(partition)?.values() ?? []) {
-      const stored = this.readStored(entry);
-      const record = decodeStoredRecord(entry.key, stored);
-      if (record === undefined || !isIntact(record)) throw this.corrupt(partition, entry.key, entry.version);
+      const record = this.readRecord(entry);
+      if (record === undefined) throw this.corrupt(partition, entry.key, entry.version);
       xorInto(
         digests,
         recordDigest(entry.key, record.version, record.tombstone),
@@ -364,8 +364,8 @@ export class LogRecordStore implements RecordStore {
         const entry = entries.get(keys[i]!.key);
         if (entry === undefined) continue; // removed meanwhile
         if (options.since !== undefined && entry.counted && entry.version <= options.since) continue;
-        const record = decodeStoredRecord(entry.key, this.readStored(entry));
-        if (record === undefined || !isIntact(record)) {
+        const record = this.readRecord(entry);
+        if (record === undefined) {
           this.observer.corrupt?.(partition, entry.key);
           yield { corruptKey: entry.key };
         } else {
@@ -424,8 +424,7 @@ export class LogRecordStore implements RecordStore {
         const entry = entries[i]!;
         if (this.keydir.get(partition)?.get(entry.key) !== entry) continue; // replaced meanwhile
         result.checked++;
-        const record = decodeStoredRecord(entry.key, this.readStored(entry));
-        if (record === undefined || !isIntact(record)) {
+        if (this.readRecord(entry) === undefined) {
           this.observer.corrupt?.(partition, entry.key);
           result.corrupt.push({ partition, key: entry.key });
         }
@@ -468,44 +467,37 @@ export class LogRecordStore implements RecordStore {
   /** Replays one segment into the key directory; true when it ends in a torn frame. */
   private replay(segment: Segment): boolean {
     const buf = readFileSync(segment.path);
-    let at = 0;
-    for (;;) {
-      const head = readFrameHead(buf, at, this.partitions);
-      if (head === 'end' || head === 'torn') {
-        segment.written = at;
-        return head === 'torn';
-      }
+    const { end, torn } = forEachFrame(buf, this.partitions, (head, at) => {
       this.nextSeq = Math.max(this.nextSeq, head.seq + 1);
-      if (head.seq >= (this.drops.get(head.partition) ?? 0)) {
-        const stored = buf.subarray(at + head.storedAt, at + head.length);
-        const header = decodeHeader(stored);
-        const digest = header?.digest;
-        const entry = new KeyEntry(
-          head.partition,
-          head.key,
-          bucketOf(head.key, head.partition, this.partitions),
-          segment,
-          at,
-          head.length,
-          head.storedAt,
-          head.seq,
-          header?.version ?? '',
-          header?.tombstone ?? false,
-          head.keyBytes + stored.length,
-          header !== undefined,
-          digest?.readUInt32BE(0) ?? 0,
-          digest?.readUInt32BE(4) ?? 0,
-        );
-        const entries = this.entriesOf(head.partition);
-        const current = entries.get(head.key);
-        if (current === undefined || replaces(entry, current, stored)) {
-          if (current !== undefined) current.segment.live -= current.length;
-          entries.set(head.key, entry);
-          segment.live += head.length;
-        }
+      if (head.seq < (this.drops.get(head.partition) ?? 0)) return;
+      const stored = buf.subarray(at + head.storedAt, at + head.length);
+      const header = decodeHeader(stored);
+      const digest = header?.digest;
+      const entry = new KeyEntry(
+        head.partition,
+        head.key,
+        bucketOf(head.key, head.partition, this.partitions),
+        segment,
+        at,
+        head.length,
+        head.storedAt,
+        head.seq,
+        header?.version ?? '',
+        header?.tombstone ?? false,
+        header !== undefined,
+        digest?.readUInt32BE(0) ?? 0,
+        digest?.readUInt32BE(4) ?? 0,
+      );
+      const entries = this.entriesOf(head.partition);
+      const current = entries.get(head.key);
+      if (current === undefined || replaces(entry, current, stored)) {
+        if (current !== undefined) current.segment.live -= current.length;
+        entries.set(head.key, entry);
+        segment.live += head.length;
       }
-      at += head.length;
-    }
+    });
+    segment.written = end;
+    return torn;
   }
 
   private scheduleFlush(): void {
@@ -583,7 +575,6 @@ export class LogRecordStore implements RecordStore {
         frame.seq,
         frame.version,
         frame.tombstone,
-        frame.bytes,
         frame.moves?.counted ?? true,
         frame.digest.readUInt32BE(0),
         frame.digest.readUInt32BE(4),
@@ -656,7 +647,6 @@ export class LogRecordStore implements RecordStore {
             entry.seq,
             entry.version,
             entry.tombstone,
-            entry.bytes,
             Buffer.from(entry.digest()),
             group,
             entry,
@@ -698,9 +688,13 @@ export class LogRecordStore implements RecordStore {
   }
 
   private intact(entry: KeyEntry): boolean {
-    const stored = this.readStored(entry);
-    const header = decodeHeader(stored);
-    return header !== undefined && storedRecordIntact(entry.key, stored, header);
+    return storedBytesIntact(entry.key, this.readStored(entry));
+  }
+
+  /** The record an entry points at, or undefined when it fails its header CRC or its checksum. */
+  private readRecord(entry: KeyEntry): StoredRecord | undefined {
+    const record = decodeStoredRecord(entry.key, this.readStored(entry));
+    return record !== undefined && isIntact(record) ? record : undefined;
   }
 
   private readStored(entry: KeyEntry): Buffer {
@@ -752,8 +746,12 @@ export class LogRecordStore implements RecordStore {
  */
 function replaces(candidate: KeyEntry, current: KeyEntry, stored: Buffer): boolean {
   if (candidate.seq !== current.seq) return candidate.seq > current.seq;
+  return storedBytesIntact(candidate.key, stored);
+}
+
+function storedBytesIntact(key: string, stored: Buffer): boolean {
   const header = decodeHeader(stored);
-  return header !== undefined && storedRecordIntact(candidate.key, stored, header);
+  return header !== undefined && storedRecordIntact(key, stored, header);
 }
 
 function bucketOf(key: string, partition: number, partitions: number): number {
@@ -769,10 +767,4 @@ function readExactly(fd: number, into: Buffer, position: number): void {
   if (read !== into.length) {
     throw new RedoubtError('STORE_UNAVAILABLE', `short read from the log: ${read} of ${into.length} bytes`);
   }
-}
-
-function openSegmentInto(segments: Map<number, Segment>, dir: string, id: number): Segment {
-  const segment = openSegment(dir, id);
-  segments.set(id, segment);
-  return segment;
 }
