@@ -138,3 +138,31 @@ export {
 export { scheduleBackups } from './backup-schedule.js';
 export { fanOut } from './fan-out.js';
 export { assertTargetWritable } from './target-probe.js';
+export { type PointInTimeChain, pointInTimeChain, stateAt } from './point-in-time.js';
+export {
+  type UndoAction,
+  type UndoChange,
+  type PartitionDiff,
+  type LiveReadOptions,
+  diffAgainstPast,
+  readLivePartition,
+  readLiveKey,
+} from './undo-plan.js';
+export {
+  type UndoWriteResult,
+  type ApplyUndoOptions,
+  versionAbove,
+  undoRecordOf,
+  applyUndoChanges,
+} from './undo-apply.js';
+export {
+  type UndoScope,
+  type UndoOptions,
+  type UndoSampleEntry,
+  type UndoCounts,
+  type UndoGap,
+  type UndoWrites,
+  type UndoSummary,
+  scopePartitions,
+  undoToPointInTime,
+} from './point-in-time-undo.js';

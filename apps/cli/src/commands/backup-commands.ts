@@ -5,6 +5,7 @@ import { backupNow } from './backup/backup-now.js';
 import { backupVerify } from './backup/backup-verify.js';
 import { runCommand } from './backup/output.js';
 import { restore } from './backup/restore.js';
+import { isReplaceRequest, restoreReplace } from './backup/restore-replace.js';
 
 const ENVIRONMENT = `
 Where things are: DATA_NODES, CLUSTER_TOKEN, REDIS_URL, QUEUE_PREFIX, PARTITIONS, REPLICAS from the
@@ -76,8 +77,19 @@ export function registerBackupCommands(program: Command): void {
     .option('--at <time>', 'the newest backup point at or before this time: ISO date, epoch ms, or a version')
     .option('--allow-older', 'when the best backup of a partition is damaged, fall back to an older one')
     .option('--local', 'restore from this process instead of enqueueing restore jobs for the backup-worker')
+    .option(
+      '--replace',
+      'point-in-time undo: bring --key, --prefix or --partition back to their state as of --at (new versions; previews unless --yes)',
+    )
+    .option('--key <key>', 'with --replace: only this key')
+    .option('--prefix <prefix>', 'with --replace: every key starting with this')
+    .option('--yes', 'with --replace: apply the previewed changes (without it nothing is written)')
     .addOption(timeout())
     .option('--json', 'machine-readable output')
     .addHelpText('after', ENVIRONMENT)
-    .action((options, command: Command) => runCommand(json(command), (out) => restore(options, out)));
+    .action((options, command: Command) =>
+      runCommand(json(command), (out) =>
+        isReplaceRequest(options) ? restoreReplace(options, out) : restore(options, out),
+      ),
+    );
 }
