@@ -171,6 +171,16 @@ describe('redoubt restore --at T --replace (point-in-time undo)', { timeout: 180
     expect(human.code, human.stderr).toBe(0);
     expect(human.stdout).toMatch(/1 to overwrite, 0 to delete, 0 to bring back/);
     expect(human.stdout).toMatch(/preview only: nothing was changed.*--yes/);
+    // T lies after the newest backup: allowed, and said.
+    expect(human.stdout).toMatch(/note: T is after the newest backup of partition\(s\) \d+ \(backups reach /);
+    expect(report.gaps).toEqual([
+      {
+        partition: cluster.partitionOf('key-a'),
+        target: expect.stringMatching(/^t[12]$/),
+        coveredUntil: expect.any(String),
+        gapMs: expect.any(Number),
+      },
+    ]);
 
     const run = await redoubt(['restore', '--at', at, '--replace', '--key', 'key-a', '--yes', '--json']);
     expect(run.code, run.stderr).toBe(0);

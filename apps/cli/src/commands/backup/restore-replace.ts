@@ -8,6 +8,7 @@ import {
   type UndoSummary,
 } from '@redoubt/backup';
 import { RedoubtError } from '@redoubt/errors';
+import { isValidVersion } from '@redoubt/records';
 import { homePaths, readStackFile } from '@redoubt/local-stack';
 import { clusterMapOf, parsePartitionList, resolveContext, type CliContext } from './cli-context.js';
 import type { Output } from './output.js';
@@ -119,7 +120,7 @@ export async function restoreReplace(options: ReplaceOptions, out: Output): Prom
   const atTime = new Date(wallOf(at)).toISOString();
   const { map, placement } = await clusterMapOf(context);
   out.line(
-    `restore --replace: back to the state as of ${atTime} (${at}) for ${JSON.stringify(described)}; cluster from ${context.source}, placement ${placement}, W=${w}, R=${r}`,
+    `restore --replace: back to the state as of ${atTime}${isValidVersion(options.at!.trim()) ? ` (version ${at})` : ''} for ${JSON.stringify(described)}; cluster from ${context.source}, placement ${placement}, W=${w}, R=${r}`,
   );
   let progress: Progress | undefined;
   try {
@@ -191,13 +192,17 @@ function printHuman(r: ReplaceReport): void {
       );
     }
   }
-  for (const g of r.gaps.slice(0, 20)) {
+  if (r.gaps.length > 0) {
+    const widest = r.gaps.reduce((a, b) => (b.gapMs > a.gapMs ? b : a));
+    const where =
+      r.gaps.length <= 3
+        ? `partition(s) ${r.gaps.map((g) => `${g.partition} (backups reach ${g.coveredUntil})`).join(', ')}`
+        : `${r.gaps.length} partitions (the widest: ${widest.partition}, backups reach ${widest.coveredUntil})`;
     console.log(
-      `  note: partition ${g.partition}: its backups (${g.target}) reach ${g.coveredUntil}, ${formatDuration(g.gapMs)} before T; ` +
-        'a version written in between and replaced after T is in no backup (the newest older one is used)',
+      `  note: T is after the newest backup of ${where}, by up to ${formatDuration(widest.gapMs)}: a version ` +
+        'written in between and replaced after T is in no backup, so the newest older one comes back (--json lists them)',
     );
   }
-  if (r.gaps.length > 20) console.log(`  note: ${r.gaps.length - 20} more partition(s) like that`);
   for (const p of r.problems.slice(0, 20)) console.log(`  passed over ${p.file} (${p.code}): ${p.message}`);
   if (!r.result) {
     console.log(
