@@ -1,4 +1,4 @@
-import type { LocalStack } from '@redoubt/local-stack';
+import { backupKeyFiles, type LocalStack } from '@redoubt/local-stack';
 
 /** Single quotes for a shell, so a printed command can be pasted as it is. */
 function shellQuote(value: string): string {
@@ -39,6 +39,15 @@ export function stackBanner(stack: LocalStack, extra: { controlUrl: string; gene
     line(['stack file', `${stack.stackFile} (mode 0600: endpoints, pids, keys, cluster token)`]),
     line(['data', `${stack.home} (kept across runs; npm start -- --fresh wipes it)`]),
     line(['logs', `${stack.home}/logs/<name>.log`]),
+    ...(byRole('backup-worker').length > 0
+      ? [
+          line([
+            'backup keys',
+            `${Object.values(backupKeyFiles(stack.home)).join(', ')} (mode 0600, kept across runs and --fresh; ` +
+              'without them the backups are unreadable: keep a copy elsewhere, docs/runbooks/backup-keys.md)',
+          ]),
+        ]
+      : []),
     '',
     'Try it:',
     `  curl -sS -X PUT -H ${auth} -H 'content-type: application/octet-stream' --data-binary 'hello, redoubt' ${gateway}/v1/kv/greeting`,

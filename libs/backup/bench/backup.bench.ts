@@ -33,6 +33,7 @@ const COPIES = Number(process.env.BACKUP_BENCH_COPIES ?? 1);
 const BACKUP_CONCURRENCY = Number(process.env.BACKUP_BENCH_CONCURRENCY ?? 2);
 const RESTORE_CONCURRENCY = Number(process.env.BACKUP_BENCH_RESTORE_CONCURRENCY ?? 4);
 const KEY = Buffer.alloc(32, 0x3c);
+const SIGNING = { key: Buffer.alloc(32, 0x5a) };
 const TARGET_RESTORE_SECONDS_PER_GB = 60;
 
 const runAt = new Date();
@@ -212,6 +213,7 @@ try {
       replicas: cluster.map.replicasOf(p),
       kind: 'full',
       key: KEY,
+      signing: SIGNING,
     });
     rawBytes += r.manifest.rawBytes;
     storedBytes += r.manifest.bytes;
@@ -224,13 +226,14 @@ try {
   await cluster.wipeAll();
   log('wiped every data node');
   t = performance.now();
-  const plan = await planRestore(targets, [...byPartition.keys()]);
+  const plan = await planRestore(targets, [...byPartition.keys()], SIGNING);
   const summary = await restorePartitions({
     plan,
     targets,
     partitions: PARTITIONS,
     replicasOf: (p) => cluster.map.replicasOf(p),
     key: KEY,
+    signing: SIGNING,
     concurrency: RESTORE_CONCURRENCY,
   });
   const restoreMs = performance.now() - t;

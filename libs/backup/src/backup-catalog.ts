@@ -6,6 +6,7 @@ import type { Version } from '@redoubt/records';
 import type { BackupTarget } from './backup-targets.js';
 import { isMissing, unreadable, writeFileAtomic } from './durable-files.js';
 import { MANIFEST_FILE, readManifest, type BackupManifest } from './manifest.js';
+import { authenticateManifest, type ManifestSigning } from './manifest-mac.js';
 
 /**
  * Layout of a target (a directory):
@@ -70,10 +71,14 @@ export function byTime(a: BackupManifest, b: BackupManifest): number {
   return a.startedAt - b.startedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
-/** Every backup folder of one partition on one target, sorted into complete, incomplete and invalid. */
+/**
+ * Every backup folder of one partition on one target, sorted into complete, incomplete and invalid. A
+ * manifest without a valid MAC under `signing` is invalid (BACKUP_MANIFEST_UNAUTHENTIC), never complete.
+ */
 export async function listPartitionBackups(
   target: BackupTarget,
   partition: number,
+  signing: ManifestSigning,
 ): Promise<PartitionBackups> {
   const dir = partitionDir(target, partition);
   const result: PartitionBackups = { target, partition, complete: [], incomplete: [], invalid: [] };
@@ -90,7 +95,9 @@ export async function listPartitionBackups(
       .map(async (id) => {
         const file = join(dir, id, MANIFEST_FILE);
         try {
-          result.complete.push(await readManifest(file, { partition, id, target: target.id }));
+          const manifest = await readManifest(file, { partition, id, target: target.id });
+          authenticateManifest(manifest, file, signing);
+          result.complete.push(manifest);
         } catch (error) {
           const e = error instanceof RedoubtError ? error : unreadable(error, file, 'manifest');
           if (e.code === 'BACKUP_CORRUPT' && e.details.errno === 'ENOENT') {

@@ -22,10 +22,10 @@ import {
   MANIFEST_FILE,
   MANIFEST_VERSION,
   MANIFEST_FORMAT,
-  sealManifest,
   serializeManifest,
   type BackupManifest,
 } from './manifest.js';
+import { signManifest, type ManifestSigning } from './manifest-mac.js';
 import { writeSegments, type SegmentInfo } from './segment-writer.js';
 import { versionFloorAt } from './version-bounds.js';
 
@@ -53,7 +53,10 @@ export interface BackupPartitionOptions {
   /** `auto`: incremental on top of the newest complete chain, full when there is none. Default auto. */
   kind?: BackupKind;
   compression?: Compression;
+  /** Encrypts the segments; with a key, a plaintext (or other-key) chain is never built on. */
   key?: Buffer;
+  /** Signs the manifest, and authenticates the ones read to find the parent. */
+  signing: ManifestSigning;
   segmentBytes?: number;
   overlapMs?: number;
   maxChain?: number;
@@ -111,7 +114,7 @@ export async function backupPartition(options: BackupPartitionOptions): Promise<
     throw unwritable(error, pdir, target.id);
   }
 
-  const listing = await listPartitionBackups(target, partition);
+  const listing = await listPartitionBackups(target, partition, options.signing);
   const done = options.origin ? listing.complete.find((b) => b.origin === options.origin) : undefined;
   if (done) {
     const head = (await readHead(target, partition)) ?? headOf(done, done.source.root, done.startedAt);
@@ -127,14 +130,29 @@ export async function backupPartition(options: BackupPartitionOptions): Promise<
   let parent: BackupManifest | undefined;
   let chainLength = 0;
   if ((options.kind ?? 'auto') !== 'full') {
+    let refusedPlaintext: BackupManifest | undefined;
     for (const candidate of [...listing.complete].reverse()) {
       try {
-        chainLength = chainOf(listing.complete, candidate).length;
+        const chain = chainOf(listing.complete, candidate);
+        // With a key, a chain holding a plaintext (or other-key) backup is never built on: take a full.
+        const alien = options.key ? chain.find((b) => !encryptedUnder(b, options.key!)) : undefined;
+        if (alien) {
+          refusedPlaintext ??= alien;
+          continue;
+        }
+        chainLength = chain.length;
         parent = candidate;
         break;
       } catch {
         // broken chain: try an older tip, else take a full
       }
+    }
+    if (options.kind === 'incremental' && !parent && refusedPlaintext) {
+      throw new RedoubtError(
+        'BACKUP_NOT_ENCRYPTED',
+        `backup ${refusedPlaintext.id} of partition ${partition} on target ${target.id} is ${refusedPlaintext.encryption ? 'encrypted under another key' : 'not encrypted'} and BACKUP_ENCRYPTION_KEY is set: no incremental builds on it; take a full one`,
+        { partition, target: target.id, backup: refusedPlaintext.id },
+      );
     }
     if (options.kind === 'incremental' && !parent) {
       throw new RedoubtError(
@@ -223,6 +241,7 @@ export async function backupPartition(options: BackupPartitionOptions): Promise<
         target: target.id,
         compression: options.compression ?? DEFAULT_COMPRESSION,
         key: options.key,
+        binding: { backupId: id, partition },
         segmentBytes: options.segmentBytes ?? DEFAULT_SEGMENT_BYTES,
         signal: options.signal,
         onSegment: options.onSegment,
@@ -236,31 +255,34 @@ export async function backupPartition(options: BackupPartitionOptions): Promise<
       }
       let watermark: Version = parent?.watermark ?? ZERO_VERSION;
       if (written.maxVersion !== undefined && written.maxVersion > watermark) watermark = written.maxVersion;
-      const manifest = sealManifest({
-        format: MANIFEST_FORMAT,
-        formatVersion: MANIFEST_VERSION,
-        id,
-        partition,
-        partitions: options.partitions,
-        target: target.id,
-        kind,
-        base: parent ? parent.base : id,
-        parent: parent?.id ?? null,
-        since: since ?? null,
-        watermark,
-        startedAt,
-        finishedAt: now(),
-        source: { node: replica.id, root: digest.root, records: digest.records },
-        origin: options.origin ?? null,
-        skippedCorrupt,
-        records: written.records,
-        tombstones: written.tombstones,
-        rawBytes: written.rawBytes,
-        bytes: written.bytes,
-        compression: options.compression ?? DEFAULT_COMPRESSION,
-        encryption: options.key ? { algorithm: 'aes-256-gcm', keyCheck: keyCheckOf(options.key) } : null,
-        segments: written.segments,
-      });
+      const manifest = signManifest(
+        {
+          format: MANIFEST_FORMAT,
+          formatVersion: MANIFEST_VERSION,
+          id,
+          partition,
+          partitions: options.partitions,
+          target: target.id,
+          kind,
+          base: parent ? parent.base : id,
+          parent: parent?.id ?? null,
+          since: since ?? null,
+          watermark,
+          startedAt,
+          finishedAt: now(),
+          source: { node: replica.id, root: digest.root, records: digest.records },
+          origin: options.origin ?? null,
+          skippedCorrupt,
+          records: written.records,
+          tombstones: written.tombstones,
+          rawBytes: written.rawBytes,
+          bytes: written.bytes,
+          compression: options.compression ?? DEFAULT_COMPRESSION,
+          encryption: options.key ? { algorithm: 'aes-256-gcm', keyCheck: keyCheckOf(options.key) } : null,
+          segments: written.segments,
+        },
+        options.signing,
+      );
       try {
         await fsyncPath(dir); // the segments' directory entries are durable before the manifest names them
         await writeFileAtomic(`${dir}/${MANIFEST_FILE}`, serializeManifest(manifest));
@@ -304,6 +326,10 @@ function headOf(latest: BackupManifest, sourceRoot: string, coveredAt: number): 
     sourceRoot,
     coveredAt,
   };
+}
+
+function encryptedUnder(manifest: BackupManifest, key: Buffer): boolean {
+  return manifest.encryption !== null && manifest.encryption.keyCheck === keyCheckOf(key);
 }
 
 function minVersion(a: Version, b: Version): Version {

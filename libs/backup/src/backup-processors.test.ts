@@ -177,7 +177,7 @@ describe('backup and restore jobs on BullMQ', () => {
 
   it('fails a restore job at once, naming the file, when every copy of the partition is damaged', async () => {
     const partition = 4;
-    const { candidates } = await restoreCandidates(deps.settings.targets, partition);
+    const { candidates } = await restoreCandidates(deps.settings.targets, partition, deps.settings.signing);
     expect(candidates.length).toBe(2);
     for (const c of candidates) {
       const segment = c.tip.segments[0]!;

@@ -82,6 +82,8 @@ const PERMANENT = new Set([
   'BACKUP_KEY_INVALID',
   'BACKUP_CORRUPT',
   'BACKUP_MANIFEST_INVALID',
+  'BACKUP_MANIFEST_UNAUTHENTIC',
+  'BACKUP_NOT_ENCRYPTED',
   'BACKUP_CHAIN_BROKEN',
   'BACKUP_NOT_FOUND',
   'WRONG_PARTITION',
@@ -149,6 +151,7 @@ async function runBackupPartitionJob(job: Job, deps: BackupJobDeps): Promise<Bac
         kind: data.kind,
         compression: settings.compression,
         key: settings.key,
+        signing: settings.signing,
         segmentBytes: settings.segmentBytes,
         overlapMs: settings.overlapMs,
         maxChain: settings.maxChain,
@@ -164,7 +167,7 @@ async function runBackupPartitionJob(job: Job, deps: BackupJobDeps): Promise<Bac
     deps.metrics?.backupFinished(result);
     let pruned = 0;
     try {
-      const prune = await pruneBackups(target, data.partition, settings.retention);
+      const prune = await pruneBackups(target, data.partition, settings.signing, settings.retention);
       pruned = prune.pruned.length;
       deps.metrics?.pruned(target.id, pruned);
     } catch (error) {
@@ -214,6 +217,7 @@ async function runDrillJob(job: Job, deps: BackupJobDeps): Promise<BackupJobResu
     sample: data.sample ?? deps.settings.drillSample,
     replicasOf: (p) => cluster.replicasOf(p),
     key: deps.settings.key,
+    signing: deps.settings.signing,
     scratchDir: deps.settings.scratchDir,
     overlapMs: deps.settings.overlapMs,
     signal: deps.signal,
@@ -244,6 +248,7 @@ async function runVerifyJob(job: Job, deps: BackupJobDeps): Promise<BackupJobRes
   const summary = await verifyTargets(targets, {
     deep: data.deep,
     key: deps.settings.key,
+    signing: deps.settings.signing,
     partitions: data.partitions,
     signal: deps.signal,
   });
@@ -285,6 +290,7 @@ export async function processRestoreJob(job: Job, deps: BackupJobDeps): Promise<
     at: data.at,
     allowOlder: data.allowOlder,
     key: deps.settings.key,
+    signing: deps.settings.signing,
     signal: deps.signal,
     requestTimeoutMs: deps.requestTimeoutMs,
   });

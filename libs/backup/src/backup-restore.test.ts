@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +23,8 @@ import { keysInPartition, TestCluster } from './testing/test-cluster.js';
 
 const P = 8;
 const KEY = Buffer.alloc(32, 0x42);
+/** The manifest signing key of this run (never on a target). */
+const SIGNING = { key: randomBytes(32) };
 let cluster: TestCluster;
 let scratch: string;
 
@@ -60,6 +63,7 @@ async function backupAll(
           replicas: cluster.map.replicasOf(partition),
           kind: options.kind ?? 'auto',
           key: options.key,
+          signing: SIGNING,
           overlapMs: options.overlapMs,
           segmentBytes: options.segmentBytes,
         }),
@@ -73,13 +77,14 @@ async function restoreAll(
   targets: BackupTarget[],
   options: { key?: Buffer; at?: string; partitions?: number[] } = {},
 ): Promise<RestoreSummary> {
-  const plan = await planRestore(targets, options.partitions ?? all, options.at);
+  const plan = await planRestore(targets, options.partitions ?? all, SIGNING, options.at);
   return restorePartitions({
     plan,
     targets,
     partitions: P,
     replicasOf: (p) => cluster.map.replicasOf(p),
     key: options.key,
+    signing: SIGNING,
     at: options.at,
   });
 }
@@ -123,6 +128,7 @@ function runFixture(
     CLUSTER_TOKEN: cluster.clusterToken,
     PARTITIONS: String(P),
     REPLICAS: '3',
+    BACKUP_SIGNING_KEY: SIGNING.key.toString('hex'),
     ...env,
   };
   const node = [process.execPath, '--import', 'tsx', fixture];
@@ -209,7 +215,11 @@ describe('backup and restore with real data nodes', () => {
     const second = (await backupAll(targets, { overlapMs: 0 })).filter((r) => r.partition === partition);
     expect(second.every((r) => r.manifest.kind === 'incremental' && r.manifest.records === 3)).toBe(true);
     const chain = (
-      await listPartitionBackups(targets[0]!.id === second[0]!.target ? targets[0]! : targets[1]!, partition)
+      await listPartitionBackups(
+        targets[0]!.id === second[0]!.target ? targets[0]! : targets[1]!,
+        partition,
+        SIGNING,
+      )
     ).complete;
     expect(chain.map((b) => b.kind)).toEqual(['full', 'incremental', 'incremental']);
 
@@ -229,7 +239,7 @@ describe('backup and restore with real data nodes', () => {
     await backupAll(targets, { key: KEY, kind: 'full', segmentBytes: 16 * 1024 });
     const victim = 5;
     // The copy a restore tries first, then the other one.
-    const { candidates } = await restoreCandidates(targets, victim);
+    const { candidates } = await restoreCandidates(targets, victim, SIGNING);
     const damaged = candidates.map((c) => {
       const segment = c.tip.segments[c.tip.segments.length - 1]!;
       return { file: join(partitionDir(c.target, victim), c.tip.id, segment.name), bytes: segment.bytes };
@@ -237,7 +247,7 @@ describe('backup and restore with real data nodes', () => {
     expect(damaged).toHaveLength(2);
 
     await flipByte(damaged[0]!.file, Math.floor(damaged[0]!.bytes / 2));
-    const verify = await verifyTargets(targets);
+    const verify = await verifyTargets(targets, { signing: SIGNING });
     expect(verify.ok).toBe(false);
     expect(verify.problems.map((p) => p.file)).toEqual([damaged[0]!.file]);
     expect(verify.problems[0]).toMatchObject({ code: 'BACKUP_CORRUPT', partition: victim });
@@ -268,7 +278,7 @@ describe('backup and restore with real data nodes', () => {
     await backupAll(targets, { kind: 'full' });
     const victim = 6;
     const edited: string[] = [];
-    for (const { target, tip } of (await restoreCandidates(targets, victim)).candidates) {
+    for (const { target, tip } of (await restoreCandidates(targets, victim, SIGNING)).candidates) {
       const file = join(partitionDir(target, victim), tip.id, 'manifest.json');
       const manifest = JSON.parse(await readFile(file, 'utf8')) as { records: number };
       manifest.records += 1; // claims one record more than its segments hold
@@ -276,7 +286,7 @@ describe('backup and restore with real data nodes', () => {
       edited.push(file);
     }
     expect(edited).toHaveLength(2);
-    const verify = await verifyTargets(targets, { partitions: [victim] });
+    const verify = await verifyTargets(targets, { partitions: [victim], signing: SIGNING });
     expect(verify.problems.map((p) => [p.code, p.file]).sort()).toEqual(
       edited.map((f) => ['BACKUP_MANIFEST_INVALID', f]).sort(),
     );
@@ -313,6 +323,7 @@ describe('backup and restore with real data nodes', () => {
       partitions: P,
       target: { id: 'tf', path: join(file, 'backups') },
       replicas: cluster.map.replicasOf(0),
+      signing: SIGNING,
     }).catch((e: unknown) => e);
     expect(isRedoubtError(error, 'BACKUP_TARGET_UNWRITABLE')).toBe(true);
     expect((error as Error).message).toContain(join(file, 'backups'));
@@ -348,7 +359,7 @@ describe('backup and restore with real data nodes', () => {
       BACKUP_CRASH_AFTER_SEGMENTS: '2',
     });
     expect(crashed.signal).toBe('SIGKILL');
-    const listing = await listPartitionBackups(target, 2);
+    const listing = await listPartitionBackups(target, 2, SIGNING);
     expect(listing.complete).toHaveLength(0);
     expect(listing.incomplete).toHaveLength(1);
     const leftovers = await readdir(listing.incomplete[0]!.dir);
@@ -357,13 +368,13 @@ describe('backup and restore with real data nodes', () => {
 
     // A temp manifest that never got renamed (crash between write and rename) does not count either.
     await writeFile(join(listing.incomplete[0]!.dir, '.manifest.json.123.abcd.tmp'), '{}');
-    expect((await listPartitionBackups(target, 2)).complete).toHaveLength(0);
+    expect((await listPartitionBackups(target, 2, SIGNING)).complete).toHaveLength(0);
 
     const next = await runFixture({ TARGET_DIR: target.path, PARTITION: '2', SEGMENT_BYTES: '4096' });
     expect(JSON.parse(next.out)).toMatchObject({ ok: true, status: 'written' });
-    const after = await listPartitionBackups(target, 2);
+    const after = await listPartitionBackups(target, 2, SIGNING);
     expect(after.complete).toHaveLength(1);
-    expect((await verifyTargets([target])).ok).toBe(true);
+    expect((await verifyTargets([target], { signing: SIGNING })).ok).toBe(true);
     const summary = await restoreAll([target], { partitions: [2] });
     expect(summary.ok).toBe(true);
   });
@@ -377,6 +388,7 @@ describe('backup and restore with real data nodes', () => {
       sample: 3,
       replicasOf: (p) => cluster.map.replicasOf(p),
       key: KEY,
+      signing: SIGNING,
       scratchDir: scratch,
     });
     expect(drill.ok).toBe(true);
@@ -401,6 +413,7 @@ describe('backup and restore with real data nodes', () => {
       sampled: [6, 7],
       replicasOf: (p) => cluster.map.replicasOf(p),
       key: KEY,
+      signing: SIGNING,
       scratchDir: scratch,
     });
     expect(holed.ok).toBe(false);

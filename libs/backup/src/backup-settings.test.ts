@@ -3,6 +3,7 @@ import { isRedoubtError } from '@redoubt/errors';
 import { replicasOf } from '@redoubt/placement';
 import { backupMatrix, formatBackupTargets, parseBackupTargets } from './backup-targets.js';
 import { loadBackupSettings } from './backup-settings.js';
+import { deriveSigningKey } from './manifest-mac.js';
 import { parseCompression } from './compression.js';
 import { keyCheckOf, parseEncryptionKey } from './encryption-key.js';
 import { parsePointInTime, versionCeilingAt } from './version-bounds.js';
@@ -73,9 +74,12 @@ describe('backup settings', () => {
       retention: { keepLast: 5, keepDaily: 7 },
     });
     expect(settings.key).toEqual(Buffer.alloc(32, 0xcd));
-    expect(loadBackupSettings({}, { BACKUP_TARGETS: 't9=/default' }).targets).toEqual([
-      { id: 't9', path: '/default' },
-    ]);
+    // No signing key of its own: derived from the encryption key (HKDF), never equal to it.
+    expect(settings.signing).toMatchObject({ key: deriveSigningKey(settings.key!), acceptUnsigned: false });
+    expect(settings.signing.key.equals(settings.key!)).toBe(false);
+    expect(
+      loadBackupSettings({}, { BACKUP_TARGETS: 't9=/default', BACKUP_SIGNING_KEY: 'ab'.repeat(32) }).targets,
+    ).toEqual([{ id: 't9', path: '/default' }]);
     expect(configError(() => loadBackupSettings({ BACKUP_TARGETS: 't1=/x', BACKUP_COPIES: '0' }))).toMatch(
       /BACKUP_COPIES/,
     );
@@ -83,6 +87,20 @@ describe('backup settings', () => {
     expect(
       configError(() => loadBackupSettings({ BACKUP_TARGETS: 't1=/x', BACKUP_ENCRYPTION_KEY: 'nope' })),
     ).toMatch(/BACKUP_ENCRYPTION_KEY/);
+  });
+
+  it('requires a signing key (or an encryption key to derive one from), and takes the migration flag', () => {
+    expect(configError(() => loadBackupSettings({ BACKUP_TARGETS: 't1=/x' }))).toMatch(/BACKUP_SIGNING_KEY/);
+    expect(
+      configError(() => loadBackupSettings({ BACKUP_TARGETS: 't1=/x', BACKUP_SIGNING_KEY: 'short' })),
+    ).toMatch(/BACKUP_SIGNING_KEY must be 32 bytes/);
+    const settings = loadBackupSettings({
+      BACKUP_TARGETS: 't1=/x',
+      BACKUP_SIGNING_KEY: 'ab'.repeat(32),
+      BACKUP_ACCEPT_UNSIGNED: 'true',
+    });
+    expect(settings.key).toBeUndefined();
+    expect(settings.signing).toMatchObject({ key: Buffer.alloc(32, 0xab), acceptUnsigned: true });
   });
 
   it('reads a point in time as a version, an ISO date or epoch milliseconds', () => {

@@ -5,6 +5,7 @@ import { DEFAULT_BACKUP_COPIES, parseBackupTargets, type BackupTarget } from './
 import { DEFAULT_MAX_CHAIN, DEFAULT_OVERLAP_MS, DEFAULT_SEGMENT_BYTES } from './backup-partition.js';
 import { DEFAULT_COMPRESSION, parseCompression, type Compression } from './compression.js';
 import { parseEncryptionKey } from './encryption-key.js';
+import { deriveSigningKey, type ManifestSigning } from './manifest-mac.js';
 import { DEFAULT_RETENTION, type RetentionPolicy } from './retention.js';
 
 /** Cadences of the scheduled backup work (ms; 0 switches one off). */
@@ -26,7 +27,10 @@ export const DEFAULT_CADENCE: BackupCadence = {
 export interface BackupSettings {
   targets: BackupTarget[];
   copies: number;
+  /** AES-256-GCM key (BACKUP_ENCRYPTION_KEY); when set, plaintext backups are refused too. */
   key: Buffer | undefined;
+  /** The manifest signing key (BACKUP_SIGNING_KEY, else derived from the encryption key). */
+  signing: ManifestSigning;
   compression: Compression;
   segmentBytes: number;
   overlapMs: number;
@@ -48,6 +52,8 @@ export const backupEnvSchema = z.object({
   BACKUP_TARGETS: z.string().min(1, 'must be id=/path,... (e.g. t1=/backups/t1,t2=/backups/t2)'),
   BACKUP_COPIES: env.positiveInt().default(DEFAULT_BACKUP_COPIES),
   BACKUP_ENCRYPTION_KEY: text(),
+  BACKUP_SIGNING_KEY: text(),
+  BACKUP_ACCEPT_UNSIGNED: env.booleanFlag().default(false),
   BACKUP_COMPRESSION: text('brotli:1'),
   BACKUP_SEGMENT_BYTES: env.positiveInt().min(4096).default(DEFAULT_SEGMENT_BYTES),
   BACKUP_OVERLAP_MS: env.nonNegativeInt().default(DEFAULT_OVERLAP_MS),
@@ -78,10 +84,30 @@ export function loadBackupSettings(
       throw new RedoubtError('CONFIG_INVALID', `${variable}: ${(error as Error).message}`, { variable });
     }
   };
+  const key = config.BACKUP_ENCRYPTION_KEY ? parseEncryptionKey(config.BACKUP_ENCRYPTION_KEY) : undefined;
+  const signingKey = config.BACKUP_SIGNING_KEY
+    ? parseEncryptionKey(config.BACKUP_SIGNING_KEY, 'BACKUP_SIGNING_KEY')
+    : key && deriveSigningKey(key);
+  if (!signingKey) {
+    // Manifests are always signed: without a key nothing could tell a forged one from a real one.
+    throw new RedoubtError(
+      'CONFIG_INVALID',
+      'BACKUP_SIGNING_KEY (or BACKUP_ENCRYPTION_KEY) is required: backup manifests are signed ' +
+        '(generate one with: openssl rand -hex 32; see docs/runbooks/backup-keys.md)',
+      { variable: 'BACKUP_SIGNING_KEY' },
+    );
+  }
   return {
     targets: wrap('BACKUP_TARGETS', () => parseBackupTargets(config.BACKUP_TARGETS)),
     copies: config.BACKUP_COPIES,
-    key: config.BACKUP_ENCRYPTION_KEY ? parseEncryptionKey(config.BACKUP_ENCRYPTION_KEY) : undefined,
+    key,
+    signing: {
+      key: signingKey,
+      acceptUnsigned: config.BACKUP_ACCEPT_UNSIGNED,
+      source: config.BACKUP_SIGNING_KEY
+        ? 'BACKUP_SIGNING_KEY'
+        : 'the signing key derived from BACKUP_ENCRYPTION_KEY (no BACKUP_SIGNING_KEY is set)',
+    },
     compression: config.BACKUP_COMPRESSION
       ? parseCompression(config.BACKUP_COMPRESSION)
       : DEFAULT_COMPRESSION,

@@ -9,6 +9,13 @@ export {
 } from './backup-targets.js';
 export { KEY_BYTES, parseEncryptionKey, keyCheckOf } from './encryption-key.js';
 export {
+  authenticateManifest,
+  deriveSigningKey,
+  signManifest,
+  signingKeyId,
+  type ManifestSigning,
+} from './manifest-mac.js';
+export {
   type Compression,
   type CompressionCodec,
   DEFAULT_COMPRESSION,
@@ -21,7 +28,7 @@ export {
   type SegmentWriterOptions,
   writeSegments,
 } from './segment-writer.js';
-export { checkSegmentHash, readSegmentRecords } from './segment-reader.js';
+export { checkSegmentHash, readSegmentRecords, segmentExpectations } from './segment-reader.js';
 export {
   type BackupManifest,
   MANIFEST_FILE,

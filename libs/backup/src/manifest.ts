@@ -6,7 +6,11 @@ import { isValidVersion } from '@redoubt/records';
 import { unreadable } from './durable-files.js';
 
 export const MANIFEST_FORMAT = 'redoubt.backup';
-export const MANIFEST_VERSION = 1;
+/**
+ * 2: signed (an HMAC-SHA-256 `mac`, manifest-mac.ts) and, when encrypted, chunked segments
+ * (segment-crypto.ts). 1: before that; read only under BACKUP_ACCEPT_UNSIGNED=true (migration).
+ */
+export const MANIFEST_VERSION = 2;
 export const MANIFEST_FILE = 'manifest.json';
 
 const version = z.string().refine(isValidVersion, 'malformed version');
@@ -23,7 +27,7 @@ const segmentSchema = z.object({
 
 export const manifestSchema = z.object({
   format: z.literal(MANIFEST_FORMAT),
-  formatVersion: z.literal(MANIFEST_VERSION),
+  formatVersion: z.union([z.literal(1), z.literal(MANIFEST_VERSION)]),
   id,
   partition: z.number().int().min(0),
   /** P of the cluster it was taken from: a backup only restores into a cluster with the same P. */
@@ -60,12 +64,23 @@ export const manifestSchema = z.object({
     .object({ algorithm: z.literal('aes-256-gcm'), keyCheck: z.string().regex(/^[0-9a-f]{32}$/) })
     .nullable(),
   segments: z.array(segmentSchema),
-  /** SHA-256 of the canonical JSON of every other field: catches a damaged or hand-edited manifest. */
+  /** SHA-256 of the canonical JSON of every field but itself and `mac`: catches a damaged manifest. */
   checksum: sha256,
+  /**
+   * HMAC-SHA-256 of the same canonical JSON under the backup signing key, which never sits on a target:
+   * what makes an edited or forged manifest detectable (manifest-mac.ts). Required from format 2 on.
+   */
+  mac: z
+    .object({
+      algorithm: z.literal('hmac-sha256'),
+      keyId: z.string().regex(/^[0-9a-f]{32}$/),
+      value: sha256,
+    })
+    .optional(),
 });
 
 export type BackupManifest = z.infer<typeof manifestSchema>;
-export type ManifestBody = Omit<BackupManifest, 'checksum'>;
+export type ManifestBody = Omit<BackupManifest, 'checksum' | 'mac'>;
 
 /** JSON with object keys sorted at every level: the same object always gives the same bytes. */
 export function canonicalJson(value: unknown): string {
@@ -114,7 +129,7 @@ export function parseManifest(
     throw invalid(`${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
   const manifest = parsed.data;
-  const { checksum, ...body } = manifest;
+  const { checksum, mac: _mac, ...body } = manifest; // the mac is checked by authenticateManifest
   if (manifestChecksum(body) !== checksum) throw invalid('failed its checksum (damaged or edited)');
   const sum = (f: 'records' | 'rawBytes' | 'bytes') => manifest.segments.reduce((n, s) => n + s[f], 0);
   if (

@@ -8,6 +8,7 @@ import { RecordStore } from '@redoubt/storage';
 import { readHead } from './backup-catalog.js';
 import type { BackupTarget } from './backup-targets.js';
 import { DEFAULT_OVERLAP_MS } from './backup-partition.js';
+import type { ManifestSigning } from './manifest-mac.js';
 import { chainRecords, preverifyChain, restoreCandidates, type RestoreProblem } from './restore-partition.js';
 import { versionFloorAt } from './version-bounds.js';
 
@@ -71,6 +72,8 @@ export interface DrillOptions {
   sample?: number;
   replicasOf: (partition: number) => readonly DataNodeApi[];
   key?: Buffer;
+  /** Authenticates every manifest read (manifest-mac.ts). */
+  signing: ManifestSigning;
   /** Scratch space for the temporary store; default the OS temp dir. */
   scratchDir?: string;
   overlapMs?: number;
@@ -156,7 +159,7 @@ async function drillPartition(
     error: null,
   };
   try {
-    const { candidates, problems } = await restoreCandidates(options.targets, partition);
+    const { candidates, problems } = await restoreCandidates(options.targets, partition, options.signing);
     result.problems = problems;
     const best = candidates[0];
     if (!best) throw new RedoubtError('BACKUP_NOT_FOUND', `partition ${partition}: no backup on any target`);

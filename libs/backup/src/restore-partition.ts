@@ -7,7 +7,8 @@ import type { BackupTarget } from './backup-targets.js';
 import { keyCheckOf } from './encryption-key.js';
 import { fanOut } from './fan-out.js';
 import { MANIFEST_FILE, type BackupManifest } from './manifest.js';
-import { checkSegmentHash, readSegmentRecords } from './segment-reader.js';
+import type { ManifestSigning } from './manifest-mac.js';
+import { checkSegmentHash, readSegmentRecords, segmentExpectations } from './segment-reader.js';
 
 /** One way to restore a partition: a chain (full base first) on one target. */
 export interface RestoreCandidate {
@@ -29,12 +30,13 @@ export interface RestoreProblem {
 
 /**
  * The chains that could restore `partition` (at or before `at`), best first: the newest tip by watermark
- * across every target, one candidate per target. Manifests that fail to parse and broken chains are
- * returned as problems (they name their files), never as candidates.
+ * across every target, one candidate per target. Manifests that fail to parse or to authenticate under
+ * `signing`, and broken chains, are returned as problems (they name their files), never as candidates.
  */
 export async function restoreCandidates(
   targets: readonly BackupTarget[],
   partition: number,
+  signing: ManifestSigning,
   at?: Version,
 ): Promise<{ candidates: RestoreCandidate[]; problems: RestoreProblem[] }> {
   const candidates: RestoreCandidate[] = [];
@@ -42,7 +44,7 @@ export async function restoreCandidates(
   for (const target of targets) {
     let listing;
     try {
-      listing = await listPartitionBackups(target, partition);
+      listing = await listPartitionBackups(target, partition, signing);
     } catch (error) {
       problems.push(problemOf(error, target.id, '', target.path));
       continue;
@@ -106,6 +108,13 @@ export async function preverifyChain(
         { file: manifestFile },
       );
     }
+    if (!manifest.encryption && options.key) {
+      throw new RedoubtError(
+        'BACKUP_NOT_ENCRYPTED',
+        `backup ${manifestFile} is not encrypted and BACKUP_ENCRYPTION_KEY is set: plaintext backups are refused`,
+        { file: manifestFile },
+      );
+    }
     if (manifest.encryption) {
       if (!options.key) {
         throw new RedoubtError(
@@ -114,10 +123,12 @@ export async function preverifyChain(
           { file: manifestFile },
         );
       }
-      if (keyCheckOf(options.key) !== manifest.encryption.keyCheck) {
+      const ours = keyCheckOf(options.key);
+      if (ours !== manifest.encryption.keyCheck) {
         throw new RedoubtError(
           'BACKUP_KEY_INVALID',
-          `backup ${manifestFile} was encrypted under another key than BACKUP_ENCRYPTION_KEY`,
+          `backup ${manifestFile} was encrypted under another key than BACKUP_ENCRYPTION_KEY ` +
+            `(the manifest's key check is ${manifest.encryption.keyCheck}, this key's is ${ours})`,
           { file: manifestFile },
         );
       }
@@ -138,7 +149,7 @@ export async function* chainRecords(
       const perRecord = info.records > 0 ? info.rawBytes / info.records : 0;
       for await (const record of readSegmentRecords(
         join(dir, info.name),
-        { info, encrypted: manifest.encryption !== null, codec: manifest.compression.codec },
+        segmentExpectations(manifest, info),
         options.key,
         options.signal,
       )) {
@@ -190,6 +201,8 @@ export interface RestorePartitionOptions {
   /** Restore the newest backup point at or before this version; default: the newest. */
   at?: Version;
   key?: Buffer;
+  /** Authenticates every manifest read (manifest-mac.ts). */
+  signing: ManifestSigning;
   /**
    * When the best chain is damaged, fall back to an older backup point on another target. Off by default:
    * a restore never silently goes further back in time than asked; it refuses the partition instead.
@@ -234,7 +247,8 @@ function failedRestore(
 export async function restorePartition(options: RestorePartitionOptions): Promise<PartitionRestoreResult> {
   const begun = performance.now();
   const { partition } = options;
-  const planned = options.candidates ?? (await restoreCandidates(options.targets, partition, options.at));
+  const planned =
+    options.candidates ?? (await restoreCandidates(options.targets, partition, options.signing, options.at));
   const problems = [...planned.problems];
   const result = failedRestore(partition, problems);
   const finish = (error?: RedoubtError) => {
@@ -363,6 +377,7 @@ export interface RestorePlan {
 export async function planRestore(
   targets: readonly BackupTarget[],
   partitions: readonly number[],
+  signing: ManifestSigning,
   at?: Version,
   concurrency = 8,
 ): Promise<RestorePlan> {
@@ -372,7 +387,7 @@ export async function planRestore(
     Array.from({ length: Math.max(1, concurrency) }, async () => {
       while (next < partitions.length) {
         const i = next++;
-        const found = await restoreCandidates(targets, partitions[i]!, at);
+        const found = await restoreCandidates(targets, partitions[i]!, signing, at);
         out[i] = { partition: partitions[i]!, ...found };
       }
     }),

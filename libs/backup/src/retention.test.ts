@@ -7,7 +7,7 @@ import { backupDir, chainOf, listPartitionBackups, partitionDir } from './backup
 import { writeFileAtomic } from './durable-files.js';
 import { serializeManifest, type BackupManifest } from './manifest.js';
 import { decideRetention, pruneBackups } from './retention.js';
-import { fakeManifest, scheduleHistory } from './testing/manifests.js';
+import { fakeManifest, scheduleHistory, TEST_SIGNING } from './testing/manifests.js';
 
 const DAY = 86_400_000;
 
@@ -90,10 +90,10 @@ describe('retention', () => {
       const running = join(partitionDir(target, 0), 'in-progress');
       await mkdir(running);
       await writeFile(join(running, '.parent'), 'd0-i1\n');
-      const result = await pruneBackups(target, 0, { keepLast: 1, keepDaily: 0 });
+      const result = await pruneBackups(target, 0, TEST_SIGNING, { keepLast: 1, keepDaily: 0 });
       expect(result.pruned).toEqual(['d1-i1', 'd1-full']);
       expect(result.removedIncomplete).toEqual([]);
-      expect((await listPartitionBackups(target, 0)).complete.map((b) => b.id)).toEqual([
+      expect((await listPartitionBackups(target, 0, TEST_SIGNING)).complete.map((b) => b.id)).toEqual([
         'd0-full',
         'd0-i1',
         'd2-full',
@@ -123,7 +123,7 @@ describe('retention', () => {
       await utimes(join(stale, 'seg-000000.rbk'), old, old);
       await utimes(stale, old, old);
 
-      const result = await pruneBackups(target, 0, {
+      const result = await pruneBackups(target, 0, TEST_SIGNING, {
         keepLast: 2,
         keepDaily: 0,
         incompleteGraceMs: 3_600_000,
@@ -136,7 +136,7 @@ describe('retention', () => {
         'd2-i2',
         'running-now',
       ]);
-      const listing = await listPartitionBackups(target, 0);
+      const listing = await listPartitionBackups(target, 0, TEST_SIGNING);
       expect(listing.complete.map((b) => b.id)).toEqual(['d2-full', 'd2-i1', 'd2-i2']);
       expect(listing.incomplete.map((b) => b.id)).toEqual(['running-now']);
     } finally {

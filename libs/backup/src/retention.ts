@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RedoubtError } from '@redoubt/errors';
 import { backupDir, byTime, listPartitionBackups } from './backup-catalog.js';
+import type { ManifestSigning } from './manifest-mac.js';
 import type { BackupTarget } from './backup-targets.js';
 import { fsyncPath, unwritable } from './durable-files.js';
 import { MANIFEST_FILE, type BackupManifest } from './manifest.js';
@@ -96,10 +97,12 @@ export interface PruneResult {
 export async function pruneBackups(
   target: BackupTarget,
   partition: number,
+  signing: ManifestSigning,
   policy: RetentionPolicy = DEFAULT_RETENTION,
   now = Date.now(),
 ): Promise<PruneResult> {
-  const listing = await listPartitionBackups(target, partition);
+  // Manifests that fail to authenticate are not "complete": retention never acts on what it cannot trust.
+  const listing = await listPartitionBackups(target, partition, signing);
   const grace = policy.incompleteGraceMs ?? DEFAULT_RETENTION.incompleteGraceMs!;
   const running = listing.incomplete.filter((i) => now - i.lastWriteMs < grace);
   const decision = decideRetention(

@@ -7,7 +7,14 @@ import type { StoredRecord } from '@redoubt/records';
 import { codecOfId, createDecompressor, type CompressionCodec } from './compression.js';
 import { unreadable } from './durable-files.js';
 import { RecordFrameDecoder } from './record-framing.js';
+import {
+  decodeChunkedHeader,
+  openChunks,
+  type ChunkedHeader,
+  type SegmentBinding,
+} from './segment-crypto.js';
 import { decodeHeader, TAG_BYTES, type SegmentHeader } from './segment-format.js';
+import type { BackupManifest } from './manifest.js';
 import type { SegmentInfo } from './segment-writer.js';
 
 export interface SegmentExpectations {
@@ -15,6 +22,25 @@ export interface SegmentExpectations {
   /** What the manifest says about the whole backup. */
   encrypted: boolean;
   codec: CompressionCodec;
+  /**
+   * Where the segment belongs (bound into its encrypted chunks). Absent only for a format-1 manifest
+   * (written before chunked encryption; read under BACKUP_ACCEPT_UNSIGNED=true), whose encrypted segments
+   * are one GCM message each and are the only ones still read the old way.
+   */
+  binding?: SegmentBinding;
+}
+
+/** What a manifest says about its `info` segment, for readSegmentRecords. */
+export function segmentExpectations(manifest: BackupManifest, info: SegmentInfo): SegmentExpectations {
+  return {
+    info,
+    encrypted: manifest.encryption !== null,
+    codec: manifest.compression.codec,
+    binding:
+      manifest.formatVersion >= 2
+        ? { backupId: manifest.id, partition: manifest.partition, segment: Number(info.name.slice(4, 10)) }
+        : undefined,
+  };
 }
 
 /**
@@ -70,6 +96,7 @@ export async function* readSegmentRecords(
     new RedoubtError('BACKUP_CORRUPT', `segment ${path}: ${what}`, { file: path });
   let size: number;
   let header: SegmentHeader | undefined;
+  let chunked: ChunkedHeader | undefined;
   let tag: Buffer | undefined;
   let aad: Buffer | undefined;
   try {
@@ -79,8 +106,11 @@ export async function* readSegmentRecords(
       const head = Buffer.alloc(Math.min(size, 64));
       await handle.read(head, 0, head.length, 0);
       header = decodeHeader(head);
+      chunked = header ? undefined : decodeChunkedHeader(head);
+      if (chunked)
+        header = { encrypted: true, codecId: chunked.codecId, iv: undefined, bytes: chunked.raw.length };
       if (header) aad = Buffer.from(head.subarray(0, header.bytes));
-      if (header?.encrypted && size >= header.bytes + TAG_BYTES) {
+      if (header?.encrypted && !chunked && size >= header.bytes + TAG_BYTES) {
         tag = Buffer.alloc(TAG_BYTES);
         await handle.read(tag, 0, TAG_BYTES, size - TAG_BYTES);
       }
@@ -97,6 +127,11 @@ export async function* readSegmentRecords(
       `the segment is ${header.encrypted ? '' : 'not '}encrypted but its manifest says otherwise`,
     );
   }
+  if (header.encrypted && !chunked && expected.binding) {
+    // A format-2 backup's encrypted segments are chunked; a whole-segment GCM one here was put in its place.
+    throw corrupt('an unchunked (format 1) encrypted segment in a format 2 backup');
+  }
+  if (chunked && !expected.binding) throw corrupt('a format 2 segment in a format 1 backup');
   const codec = codecOfId(header.codecId);
   if (codec !== expected.codec)
     throw corrupt(`codec ${header.codecId} does not match the manifest's ${expected.codec}`);
@@ -109,7 +144,7 @@ export async function* readSegmentRecords(
       },
     );
   }
-  const bodyEnd = size - (header.encrypted ? TAG_BYTES : 0);
+  const bodyEnd = size - (header.encrypted && !chunked ? TAG_BYTES : 0);
   if (bodyEnd < header.bytes) throw corrupt('the file is shorter than its header');
 
   const hash = createHash('sha256');
@@ -119,7 +154,7 @@ export async function* readSegmentRecords(
     header.encrypted && key && header.iv && tag
       ? createDecipheriv('aes-256-gcm', key, header.iv).setAAD(aad!).setAuthTag(tag)
       : undefined;
-  const body = async function* (): AsyncGenerator<Buffer> {
+  const raw = async function* (): AsyncGenerator<Buffer> {
     let offset = 0;
     try {
       for await (const raw of createReadStream(path, { highWaterMark: 1024 * 1024, signal })) {
@@ -130,13 +165,21 @@ export async function* readSegmentRecords(
         const from = Math.max(headerBytes - start, 0);
         const to = Math.min(bodyEnd - start, chunk.length);
         if (to <= from) continue;
-        const piece = chunk.subarray(from, to);
-        yield decipher ? decipher.update(piece) : piece;
+        yield chunk.subarray(from, to);
       }
     } catch (error) {
       throw unreadable(error, path, 'segment');
     }
+  };
+  const body = async function* (): AsyncGenerator<Buffer> {
+    if (chunked && key && expected.binding) {
+      // Each chunk is released only once its tag verified (segment-crypto.ts).
+      yield* openChunks(raw(), bodyEnd - headerBytes, key, chunked, expected.binding, corrupt);
+      return;
+    }
+    for await (const piece of raw()) yield decipher ? decipher.update(piece) : piece;
     if (decipher) {
+      // Format 1 only (migration): one tag for the whole segment, checked at its end.
       try {
         yield decipher.final();
       } catch {

@@ -1,13 +1,15 @@
-import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { RedoubtError } from '@redoubt/errors';
 import type { StoredRecord, Version } from '@redoubt/records';
 import { CODEC_IDS, createCompressor, type Compression } from './compression.js';
 import { unwritable } from './durable-files.js';
 import { encodeRecordFrame } from './record-framing.js';
-import { encodeHeader, IV_BYTES, segmentName } from './segment-format.js';
+import { createChunkSealer, encodeChunkedHeader } from './segment-crypto.js';
+import { encodeHeader, segmentName } from './segment-format.js';
 
 export interface SegmentInfo {
   name: string;
@@ -28,6 +30,8 @@ export interface SegmentWriterOptions {
   compression: Compression;
   /** AES-256-GCM key; plaintext segments when absent. */
   key?: Buffer;
+  /** The backup and partition the segments belong to: bound into every encrypted chunk (segment-crypto.ts). */
+  binding?: { backupId: string; partition: number };
   /** A new segment starts once this many raw bytes went into the current one. */
   segmentBytes: number;
   signal?: AbortSignal;
@@ -118,7 +122,7 @@ export async function writeSegments(
       }
       if (chunkBytes > 0) yield Buffer.concat(chunk, chunkBytes);
     };
-    await writeOneSegment(join(options.dir, info.name), frames(), info, options);
+    await writeOneSegment(join(options.dir, info.name), frames(), info, options, result.segments.length);
     result.segments.push(info);
     result.bytes += info.bytes;
     options.onProgress?.(result.records, result.rawBytes);
@@ -132,7 +136,10 @@ async function writeOneSegment(
   frames: AsyncIterable<Buffer>,
   info: SegmentInfo,
   options: SegmentWriterOptions,
+  segment: number,
 ): Promise<void> {
+  if (options.key && !options.binding)
+    throw new RedoubtError('INTERNAL', 'writeSegments: an encrypted segment needs its binding');
   let handle: FileHandle;
   try {
     handle = await open(path, 'wx', 0o640);
@@ -140,12 +147,15 @@ async function writeOneSegment(
     throw unwritable(error, path, options.target);
   }
   try {
-    const iv = options.key ? randomBytes(IV_BYTES) : undefined;
-    const header = encodeHeader(CODEC_IDS[options.compression.codec], iv);
+    // Encrypted: format 2, sealed chunk by chunk (segment-crypto.ts); plaintext: the format-1 header.
+    const chunked = options.key ? encodeChunkedHeader(CODEC_IDS[options.compression.codec]) : undefined;
+    const header = chunked?.raw ?? encodeHeader(CODEC_IDS[options.compression.codec], undefined);
     const hash = createHash('sha256').update(header);
     let bytes = header.length;
     const cipher =
-      options.key && iv ? createCipheriv('aes-256-gcm', options.key, iv).setAAD(header) : undefined;
+      options.key && chunked
+        ? createChunkSealer(options.key, chunked, { ...options.binding!, segment })
+        : undefined;
     const fileError = (error: unknown) => unwritable(error, path, options.target);
     await writeAll(handle, header).catch((error: unknown) => {
       throw fileError(error);
@@ -155,16 +165,6 @@ async function writeOneSegment(
         hash.update(chunk);
         bytes += chunk.length;
         writeAll(handle, chunk).then(
-          () => callback(),
-          (error: unknown) => callback(fileError(error)),
-        );
-      },
-      final(callback) {
-        if (!cipher) return callback();
-        const tag = cipher.getAuthTag();
-        hash.update(tag);
-        bytes += tag.length;
-        writeAll(handle, tag).then(
           () => callback(),
           (error: unknown) => callback(fileError(error)),
         );

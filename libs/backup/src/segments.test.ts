@@ -9,6 +9,9 @@ import { writeSegments, type SegmentInfo } from './segment-writer.js';
 import { asAsync, collect, sampleRecords } from './testing/records.js';
 
 const KEY = Buffer.alloc(32, 0x5a);
+/** The backup the segments of these tests belong to (bound into encrypted chunks). */
+const BINDING = { backupId: 'b1', partition: 0 };
+const bindingOf = (info: SegmentInfo) => ({ ...BINDING, segment: Number(info.name.slice(4, 10)) });
 let dir: string;
 
 beforeEach(async () => {
@@ -33,7 +36,9 @@ async function readAll(
   key?: Buffer,
   encrypted = key !== undefined,
 ) {
-  return collect(readSegmentRecords(join(dir, info.name), { info, codec, encrypted }, key));
+  return collect(
+    readSegmentRecords(join(dir, info.name), { info, codec, encrypted, binding: bindingOf(info) }, key),
+  );
 }
 
 async function expectError(promise: Promise<unknown>, code: string, file?: string): Promise<Error> {
@@ -59,6 +64,7 @@ describe('segments', () => {
           dir: sub,
           compression: { codec, level: 1 },
           key,
+          binding: BINDING,
           segmentBytes: 1 << 20,
         });
         expect(written.records).toBe(300);
@@ -67,7 +73,12 @@ describe('segments', () => {
         const back = await collect(
           readSegmentRecords(
             join(sub, written.segments[0]!.name),
-            { info: written.segments[0]!, codec, encrypted: key !== undefined },
+            {
+              info: written.segments[0]!,
+              codec,
+              encrypted: key !== undefined,
+              binding: bindingOf(written.segments[0]!),
+            },
             key,
           ),
         );
@@ -82,6 +93,7 @@ describe('segments', () => {
       dir,
       compression: { codec: 'brotli', level: 1 },
       key: KEY,
+      binding: BINDING,
       segmentBytes: 32 * 1024,
     });
     expect(written.segments.length).toBeGreaterThan(3);
@@ -124,6 +136,7 @@ describe('segments', () => {
       dir,
       compression: { codec: 'brotli', level: 1 },
       key: KEY,
+      binding: BINDING,
       segmentBytes: 1 << 20,
     });
     const info = written.segments[0]!;

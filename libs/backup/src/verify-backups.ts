@@ -5,7 +5,8 @@ import { backupDir, chainOf, listPartitionBackups, partitionsOnTarget } from './
 import type { BackupTarget } from './backup-targets.js';
 import { keyCheckOf } from './encryption-key.js';
 import type { BackupManifest } from './manifest.js';
-import { checkSegmentHash, readSegmentRecords } from './segment-reader.js';
+import type { ManifestSigning } from './manifest-mac.js';
+import { checkSegmentHash, readSegmentRecords, segmentExpectations } from './segment-reader.js';
 
 export interface VerifyProblem {
   target: string;
@@ -25,7 +26,10 @@ export interface VerifyOptions {
    * it, verify checks every segment's size and SHA-256 against its manifest, which needs no key.
    */
   deep?: boolean;
+  /** With a key, a plaintext backup is a problem (BACKUP_NOT_ENCRYPTED). */
   key?: Buffer;
+  /** Every manifest must carry a valid MAC under it (manifest-mac.ts). */
+  signing: ManifestSigning;
   signal?: AbortSignal;
 }
 
@@ -56,11 +60,19 @@ function problemOf(
 export async function verifyBackup(
   target: BackupTarget,
   manifest: BackupManifest,
-  options: VerifyOptions = {},
+  options: VerifyOptions,
 ): Promise<BackupVerification> {
   const dir = backupDir(target, manifest.partition, manifest.id);
   const where = { target: target.id, partition: manifest.partition, backup: manifest.id };
   const problems: VerifyProblem[] = [];
+  if (options.key && !manifest.encryption) {
+    problems.push({
+      ...where,
+      file: join(dir, 'manifest.json'),
+      code: 'BACKUP_NOT_ENCRYPTED',
+      message: `backup ${manifest.id} is not encrypted and BACKUP_ENCRYPTION_KEY is set: plaintext backups are refused`,
+    });
+  }
   if (options.deep && manifest.encryption) {
     if (!options.key) {
       problems.push({
@@ -86,7 +98,7 @@ export async function verifyBackup(
       if (deep) {
         for await (const _record of readSegmentRecords(
           file,
-          { info, encrypted: manifest.encryption !== null, codec: manifest.compression.codec },
+          segmentExpectations(manifest, info),
           options.key,
           options.signal,
         )) {
@@ -123,9 +135,9 @@ export interface PartitionVerification {
 export async function verifyPartition(
   target: BackupTarget,
   partition: number,
-  options: VerifyOptions = {},
+  options: VerifyOptions,
 ): Promise<PartitionVerification> {
-  const listing = await listPartitionBackups(target, partition);
+  const listing = await listPartitionBackups(target, partition, options.signing);
   const problems: VerifyProblem[] = [];
   for (const invalid of listing.invalid) {
     problems.push(
@@ -190,7 +202,7 @@ export async function verifyTargets(
     plan?: (total: number) => void;
     onPartition?: (result: PartitionVerification) => void;
     concurrency?: number;
-  } = {},
+  },
 ): Promise<VerifySummary> {
   const work: { target: BackupTarget; partition: number }[] = [];
   const problems: VerifyProblem[] = [];

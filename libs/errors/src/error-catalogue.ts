@@ -103,6 +103,15 @@ export const errorCatalogue = {
     summary: 'a restore drill found restored data that differs from the live replicas',
   },
   RESTORE_INCOMPLETE: { kind: 'unavailable', summary: 'some partitions could not be restored' },
+  BACKUP_MANIFEST_UNAUTHENTIC: {
+    kind: 'corrupt',
+    summary:
+      'a backup manifest has no valid MAC under the backup signing key (forged, edited, unsigned or signed with another key)',
+  },
+  BACKUP_NOT_ENCRYPTED: {
+    kind: 'forbidden',
+    summary: 'a plaintext backup was refused because a backup encryption key is configured',
+  },
 
   // membership, orchestration, operator changes (monitor)
   CLUSTER_STATE_UNAVAILABLE: {

@@ -1,4 +1,5 @@
 export { freePort } from './free-port.js';
+export { BACKUP_KEY_FILES, backupKeyFiles, ensureBackupKeys, type BackupKeyFiles } from './backup-keys.js';
 export { waitForPort, portAcceptsConnections } from './wait-for-port.js';
 export { waitFor } from './wait-for.js';
 export {

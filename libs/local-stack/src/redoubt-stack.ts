@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { ensureBackupKeys } from './backup-keys.js';
 import { redisServerArgs } from './redis-server-process.js';
 import type { ComponentDefinition, StackDefinition } from './stack-definition.js';
 
@@ -96,6 +97,8 @@ const backupWorker: ComponentDefinition = {
     ...(context.shape.backups
       ? {
           BACKUP_TARGETS: ['t1', 't2', 't3'].map((t) => `${t}=${join(context.home, 'backups', t)}`).join(','),
+          // Encrypted and signed by default, under keys kept in the home (backup-keys.ts).
+          ...ensureBackupKeys(context.home).env,
         }
       : {}),
   }),

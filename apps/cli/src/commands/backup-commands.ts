@@ -10,8 +10,9 @@ import { isReplaceRequest, restoreReplace } from './backup/restore-replace.js';
 const ENVIRONMENT = `
 Where things are: DATA_NODES, CLUSTER_TOKEN, REDIS_URL, QUEUE_PREFIX, PARTITIONS, REPLICAS from the
 environment, else from the local stack's <REDOUBT_HOME>/stack.json (REDOUBT_HOME default <repo>/.redoubt).
-Backup targets: BACKUP_TARGETS=t1=/path,t2=/path (default <REDOUBT_HOME>/backups/t1..t3); encryption key:
-BACKUP_ENCRYPTION_KEY (32 bytes, hex or base64). See libs/backup/README.md.`;
+Backup targets: BACKUP_TARGETS=t1=/path,t2=/path (default <REDOUBT_HOME>/backups/t1..t3); keys:
+BACKUP_ENCRYPTION_KEY and BACKUP_SIGNING_KEY (32 bytes, hex or base64; default the local stack's
+<REDOUBT_HOME>/backup.key and backup-signing.key). See docs/runbooks/backup-keys.md.`;
 
 const json = (command: Command): boolean => command.optsWithGlobals<{ json?: boolean }>().json === true;
 

@@ -5,7 +5,7 @@
  * read-only or tiny file system (unshare), which the test process itself must not be subjected to.
  *
  * Environment: DATA_NODES, CLUSTER_TOKEN, PARTITIONS, REPLICAS, TARGET_DIR, PARTITION, SEGMENT_BYTES,
- * BACKUP_CRASH_AFTER_SEGMENTS.
+ * BACKUP_CRASH_AFTER_SEGMENTS, BACKUP_SIGNING_KEY (hex; the test generates one).
  */
 import { ClusterMap } from '@redoubt/cluster-client';
 import { toRedoubtError } from '@redoubt/errors';
@@ -35,6 +35,7 @@ try {
     kind: 'full',
     segmentBytes: Number(env.SEGMENT_BYTES ?? 64 * 1024 * 1024),
     compression: { codec: 'none', level: 0 },
+    signing: { key: Buffer.from(env.BACKUP_SIGNING_KEY ?? '', 'hex') },
     onSegment: () => {
       segments++;
       if (crashAfter > 0 && segments >= crashAfter) process.kill(process.pid, 'SIGKILL');

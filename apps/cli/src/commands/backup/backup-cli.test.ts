@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,6 +72,8 @@ beforeAll(async () => {
     REPLICAS: '2',
     BACKUP_TARGETS: `t1=${join(root, 't1')},t2=${join(root, 't2')}`,
     BACKUP_ENCRYPTION_KEY: KEY,
+    // Its own signing key, so a wrong encryption key below is about encryption only (no derived MAC key).
+    BACKUP_SIGNING_KEY: randomBytes(32).toString('hex'),
     BACKUP_OVERLAP_MS: '0', // incrementals carry exactly what changed (the default looks back 15 s more)
   };
   const settings = loadBackupSettings(env);
@@ -174,9 +177,12 @@ describe('redoubt backup / restore', { timeout: 180_000 }, () => {
     expect(ok.json()).toMatchObject({ ok: true, deep: true, problems: [] });
 
     const partition = 5;
-    const listing = await listPartitionBackups({ id: 't1', path: join(root, 't1') }, partition).then(
+    const { signing } = loadBackupSettings(env);
+    const listing = await listPartitionBackups({ id: 't1', path: join(root, 't1') }, partition, signing).then(
       async (l) =>
-        l.complete.length > 0 ? l : listPartitionBackups({ id: 't2', path: join(root, 't2') }, partition),
+        l.complete.length > 0
+          ? l
+          : listPartitionBackups({ id: 't2', path: join(root, 't2') }, partition, signing),
     );
     const full = listing.complete[0]!;
     const file = join(

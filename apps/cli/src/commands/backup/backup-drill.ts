@@ -29,6 +29,7 @@ export async function backupDrill(
       sample: options.sample,
       replicasOf: (p) => map.replicasOf(p),
       key: context.settings.key,
+      signing: context.settings.signing,
       scratchDir: context.settings.scratchDir,
       overlapMs: context.settings.overlapMs,
     });

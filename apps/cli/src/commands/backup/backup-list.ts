@@ -101,7 +101,7 @@ export async function backupList(
   for (const { target, partition } of work) {
     const entry = report.targets.find((t) => t.id === target.id)!;
     try {
-      const listing = await listPartitionBackups(target, partition);
+      const listing = await listPartitionBackups(target, partition, context.settings.signing);
       if (listing.complete.length > 0) entry.partitions++;
       for (const m of listing.complete) {
         report.backups.push(listed(m));

@@ -151,12 +151,15 @@ async function runLocally(
               kind,
               compression: settings.compression,
               key: settings.key,
+              signing: settings.signing,
               segmentBytes: settings.segmentBytes,
               overlapMs: settings.overlapMs,
               maxChain: settings.maxChain,
               origin: `cli-${round}`,
             });
-            await pruneBackups(target, partition, settings.retention).catch(() => undefined);
+            await pruneBackups(target, partition, settings.signing, settings.retention).catch(
+              () => undefined,
+            );
             const m = result.manifest;
             const written = result.status === 'written';
             add({

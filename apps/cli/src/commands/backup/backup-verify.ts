@@ -41,6 +41,7 @@ export async function backupVerify(
   const summary = await verifyTargets(targets, {
     deep: options.deep,
     key: context.settings.key,
+    signing: context.settings.signing,
     partitions:
       options.partition === undefined ? undefined : parsePartitionList(options.partition, context.partitions),
     plan: (total) => (progress = new Progress('verify', total, { enabled: !out.json })),

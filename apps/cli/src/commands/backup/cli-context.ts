@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { loadBackupSettings, type BackupSettings } from '@redoubt/backup';
 import { ClusterMap } from '@redoubt/cluster-client';
 import { RedoubtError } from '@redoubt/errors';
-import { homePaths, readStackFile, REPO_ROOT, type StackFile } from '@redoubt/local-stack';
+import { backupKeyFiles, homePaths, readStackFile, REPO_ROOT, type StackFile } from '@redoubt/local-stack';
 import { build } from '@redoubt/placement';
 import { PlacementStore, type PublishedPlacement } from '@redoubt/membership';
 import { createRedisConnection } from '@redoubt/queues';
@@ -12,8 +12,9 @@ import { createRedisConnection } from '@redoubt/queues';
  * Where the CLI finds the cluster: the environment first (the same variables as the services, see
  * docs/service-contracts.md), then the stack file of a local stack (`<REDOUBT_HOME>/stack.json`, default
  * `<repo>/.redoubt`). Backup targets: BACKUP_TARGETS, else `<REDOUBT_HOME>/backups/t1..t3` (the local
- * stack's default, the same the backup-worker is given there). Encryption key: BACKUP_ENCRYPTION_KEY, else
- * the file `<REDOUBT_HOME>/backup.key` when it exists (a key a local stack keeps across runs).
+ * stack's default, the same the backup-worker is given there). Keys: BACKUP_ENCRYPTION_KEY and
+ * BACKUP_SIGNING_KEY, else the files `<REDOUBT_HOME>/backup.key` and `backup-signing.key` that a local stack
+ * creates once and keeps across runs (docs/runbooks/backup-keys.md).
  */
 export interface CliContext {
   home: string;
@@ -85,10 +86,15 @@ export function resolveContext(env: NodeJS.ProcessEnv = process.env): CliContext
       ? parseIdList(env.DATA_NODE_ZONES, 'DATA_NODE_ZONES').map(({ id, value }) => [id, value])
       : [],
   );
-  const keyFile = join(home, 'backup.key');
+  // The local stack's key files (the worker there gets the same ones), unless the environment names keys.
+  const keyFiles = backupKeyFiles(home);
+  const fromFile = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined);
+  const encryptionKey = fromFile(keyFiles.encryption);
+  const signingKey = fromFile(keyFiles.signing);
   const settings = loadBackupSettings(env, {
     BACKUP_TARGETS: defaultBackupTargets(home),
-    ...(existsSync(keyFile) ? { BACKUP_ENCRYPTION_KEY: readFileSync(keyFile, 'utf8').trim() } : {}),
+    ...(encryptionKey ? { BACKUP_ENCRYPTION_KEY: encryptionKey } : {}),
+    ...(signingKey ? { BACKUP_SIGNING_KEY: signingKey } : {}),
   });
   return {
     home,

@@ -138,7 +138,7 @@ async function restoreLocally(
   const { map, placement } = await clusterMapOf(context);
   out.line(`restoring into the replicas of placement ${placement}`);
   try {
-    const plan = await planRestore(settings.targets, partitions, at);
+    const plan = await planRestore(settings.targets, partitions, settings.signing, at);
     const progress = new Progress('restore', plan.rawBytes, { enabled: !out.json, unit: 'bytes' });
     let shown = 0;
     try {
@@ -149,6 +149,7 @@ async function restoreLocally(
         replicasOf: (p) => map.replicasOf(p),
         at,
         key: settings.key,
+        signing: settings.signing,
         allowOlder: options.allowOlder,
         onProgress: (done, result) => {
           progress.advance(done - shown);
