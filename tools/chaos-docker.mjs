@@ -9,6 +9,7 @@
 // 5. Always: compose logs into the report folder, docker-compose down -v.
 // Exit code: the chaos verdict (0 pass, 1 a verification failed), 3 when the run could not happen.
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDockerEngine, ensureOfflineBaseImage, OFFLINE_BASE_IMAGE, run } from './prerequisites.mjs';
@@ -48,6 +49,10 @@ function composeEnv(offline, httpPort, monitorPort, prometheusPort) {
     REDOUBT_DEAD_AFTER_MS: process.env.REDOUBT_DEAD_AFTER_MS ?? '60000',
     CHAOS_SCENARIO: scenario,
     CHAOS_RUN_ID: runId,
+    // The compose file has no default backup keys: this run's own (its volumes go with it at teardown).
+    REDOUBT_BACKUP_ENCRYPTION_KEY:
+      process.env.REDOUBT_BACKUP_ENCRYPTION_KEY || randomBytes(32).toString('hex'),
+    REDOUBT_BACKUP_SIGNING_KEY: process.env.REDOUBT_BACKUP_SIGNING_KEY || randomBytes(32).toString('hex'),
   };
   if (offline) {
     Object.assign(env, {
