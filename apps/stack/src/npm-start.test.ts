@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pidAlive, readStackFile, REPO_ROOT, type StackFile } from '@redoubt/local-stack';
@@ -43,6 +43,13 @@ describe('npm start', () => {
     expect(file.state).toBe('running');
     expect(file.supervisor.pid).toBe(child.pid);
     expect(output).toContain(file.keys.apiKey);
+    // Backups are encrypted and signed by default, under keys kept in the home (mode 0600) and printed.
+    for (const name of ['backup.key', 'backup-signing.key']) {
+      const keyFile = join(home, name);
+      expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+      expect(readFileSync(keyFile, 'utf8').trim()).toMatch(/^[0-9a-f]{64}$/);
+      expect(output).toContain(keyFile);
+    }
     expect(output).toContain(
       `curl -sS -H 'Authorization: Bearer ${file.keys.apiKey}' ${file.gateways[0]!.url}/v1/kv/greeting`,
     );
