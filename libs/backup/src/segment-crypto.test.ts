@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, open, rm, truncate } from 'node:fs/promises';
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import { copyFile, mkdir, mkdtemp, open, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -13,6 +13,8 @@ import {
   openChunks,
   type SegmentBinding,
 } from './segment-crypto.js';
+import { encodeRecordFrame } from './record-framing.js';
+import { encodeHeader } from './segment-format.js';
 import { readSegmentRecords } from './segment-reader.js';
 import { writeSegments, type SegmentInfo } from './segment-writer.js';
 import { asAsync, sampleRecords } from './testing/records.js';
@@ -199,5 +201,40 @@ describe('encrypted segments on disk', () => {
     await handle.close();
     expect(head.subarray(0, 8).toString('ascii')).toBe('RDBKSEG2');
     expect(decodeChunkedHeader(head)?.chunkBytes).toBe(1024 * 1024);
+  });
+});
+
+describe('format 1 encrypted segments (migration only)', () => {
+  it('are read for a format-1 manifest, and refused in a format-2 backup', async () => {
+    // A segment as the format-1 writer made it: one GCM message, the header as additional data.
+    const records = sampleRecords(50);
+    const iv = randomBytes(12);
+    const header = encodeHeader(0, iv);
+    const cipher = createCipheriv('aes-256-gcm', KEY, iv).setAAD(header);
+    const body = Buffer.concat(records.map(encodeRecordFrame));
+    const bytes = Buffer.concat([header, cipher.update(body), cipher.final(), cipher.getAuthTag()]);
+    const file = join(dir, 'seg-000000.rbk');
+    await writeFile(file, bytes);
+    const info: SegmentInfo = {
+      name: 'seg-000000.rbk',
+      records: records.length,
+      rawBytes: body.length,
+      bytes: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+    };
+    let count = 0;
+    for await (const _ of readSegmentRecords(file, { info, codec: 'none', encrypted: true }, KEY)) count++;
+    expect(count).toBe(50);
+    const refused = await (async () => {
+      for await (const _ of readSegmentRecords(
+        file,
+        { info, codec: 'none', encrypted: true, binding: { backupId: 'b', partition: 0, segment: 0 } },
+        KEY,
+      ));
+    })().catch((e: unknown) => e);
+    expect(isRedoubtError(refused, 'BACKUP_CORRUPT')).toBe(true);
+    expect((refused as Error).message).toMatch(
+      /unchunked \(format 1\) encrypted segment in a format 2 backup/,
+    );
   });
 });
