@@ -18,6 +18,7 @@ const PARTITIONS = Number(process.env.UNDO_BENCH_PARTITIONS ?? 4096);
 const KEYS = Number(process.env.UNDO_BENCH_KEYS ?? 4000);
 const CONCURRENCY = Number(process.env.UNDO_BENCH_CONCURRENCY ?? 8);
 const KEY = Buffer.alloc(32, 0x5d);
+const SIGNING = { key: Buffer.alloc(32, 0x6e) };
 const started = performance.now();
 const log = (line: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(1)} s] ${line}`);
 const value = (i: number, tag: string) => `{"i":${i},"tag":"${tag}","pad":"${'x'.repeat(220)}"}`;
@@ -48,6 +49,7 @@ try {
       replicas: cluster.map.replicasOf(partition),
       kind: 'full',
       key: KEY,
+      signing: SIGNING,
     });
   });
   const backupMs = performance.now() - backupBegun;
@@ -67,6 +69,7 @@ try {
     partitions: PARTITIONS,
     targets: [target],
     key: KEY,
+    signing: SIGNING,
     replicasOf: (p: number) => cluster.map.replicasOf(p),
     readQuorum: 2,
     writeQuorum: 2,

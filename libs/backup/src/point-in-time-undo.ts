@@ -4,6 +4,7 @@ import { RedoubtError, toRedoubtError } from '@redoubt/errors';
 import { partitionOf } from '@redoubt/hashing';
 import { HybridClock, validateKey, type Version } from '@redoubt/records';
 import type { BackupTarget } from './backup-targets.js';
+import type { ManifestSigning } from './manifest-mac.js';
 import { pointInTimeChain, stateAt, type PointInTimeChain } from './point-in-time.js';
 import type { RestoreProblem } from './restore-partition.js';
 import { applyUndoChanges, type UndoWriteResult } from './undo-apply.js';
@@ -27,6 +28,8 @@ export interface UndoOptions {
   partitions: number;
   targets: readonly BackupTarget[];
   key?: Buffer;
+  /** Authenticates every manifest read (manifest-mac.ts). */
+  signing: ManifestSigning;
   replicasOf: (partition: number) => readonly DataNodeApi[];
   /** Placement epoch (carried into the replica sets, as the gateway does). */
   epoch?: number;
@@ -178,6 +181,7 @@ async function planPartition(
 ): Promise<PartitionPlan> {
   const chain = await pointInTimeChain(options.targets, partition, options.at, {
     key: options.key,
+    signing: options.signing,
     partitions: options.partitions,
     signal: options.signal,
   });

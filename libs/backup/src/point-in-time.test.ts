@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { keysInPartition, TestCluster } from './testing/test-cluster.js';
 
 const P = 4;
 const KEY = Buffer.alloc(32, 0x24);
+const SIGNING = { key: randomBytes(32) };
 let cluster: TestCluster;
 let scratch: string;
 
@@ -38,6 +40,7 @@ async function backup(target: BackupTarget, partition: number, kind: 'full' | 'i
     replicas: cluster.map.replicasOf(partition),
     kind,
     key: KEY,
+    signing: SIGNING,
     overlapMs: 0,
   });
   expect(result.status).toBe('written');
@@ -87,7 +90,11 @@ describe('point-in-time undo against real data nodes', () => {
     await backup(target, partition, 'full'); // a new chain after T: only holds v2 and the tombstone
     await cluster.writeAll([cluster.record(k!, 'v3')]);
 
-    const chain = await pointInTimeChain([target], partition, at, { key: KEY, partitions: P });
+    const chain = await pointInTimeChain([target], partition, at, {
+      key: KEY,
+      signing: SIGNING,
+      partitions: P,
+    });
     expect(chain.after?.kind).toBe('full');
     expect(chain.backups).toHaveLength(2);
     expect(chain.gapMs).toBe(0);
@@ -97,14 +104,25 @@ describe('point-in-time undo against real data nodes', () => {
     expect(text(state.get(between!))).toBe('b1'); // seen by the backup after T with a version <= T
 
     const later = versionCeilingAt(Date.now());
-    const beyond = await pointInTimeChain([target], partition, later, { key: KEY, partitions: P });
+    const beyond = await pointInTimeChain([target], partition, later, {
+      key: KEY,
+      signing: SIGNING,
+      partitions: P,
+    });
     expect(beyond.after).toBeNull();
     expect(beyond.gapMs).toBeGreaterThan(0); // backups end before T: said so, not refused
     await expect(
-      pointInTimeChain([target], partition, versionCeilingAt(Date.now() - 3_600_000), { key: KEY }),
+      pointInTimeChain([target], partition, versionCeilingAt(Date.now() - 3_600_000), {
+        key: KEY,
+        signing: SIGNING,
+      }),
     ).rejects.toMatchObject({ code: 'BACKUP_NOT_FOUND' });
     await expect(
-      pointInTimeChain([target], partition, at, { key: Buffer.alloc(32, 1), partitions: P }),
+      pointInTimeChain([target], partition, at, {
+        key: Buffer.alloc(32, 1),
+        signing: SIGNING,
+        partitions: P,
+      }),
     ).rejects.toMatchObject({ code: 'BACKUP_KEY_INVALID' });
   });
 
@@ -163,6 +181,7 @@ describe('point-in-time undo against real data nodes', () => {
       partitions: P,
       targets: [target],
       key: KEY,
+      signing: SIGNING,
       replicasOf: (p: number) => cluster.map.replicasOf(p),
       readQuorum: 2,
       writeQuorum: 2,

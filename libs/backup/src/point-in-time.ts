@@ -3,6 +3,7 @@ import type { StoredRecord, Version } from '@redoubt/records';
 import { byTime, chainOf, listPartitionBackups, readHead } from './backup-catalog.js';
 import type { BackupTarget } from './backup-targets.js';
 import type { BackupManifest } from './manifest.js';
+import type { ManifestSigning } from './manifest-mac.js';
 import {
   chainRecords,
   preverifyChain,
@@ -81,7 +82,7 @@ export async function pointInTimeChain(
   targets: readonly BackupTarget[],
   partition: number,
   at: Version,
-  options: { key?: Buffer; partitions?: number; signal?: AbortSignal } = {},
+  options: { key?: Buffer; signing: ManifestSigning; partitions?: number; signal?: AbortSignal },
 ): Promise<PointInTimeChain> {
   const atMs = wallOf(at);
   const problems: RestoreProblem[] = [];
@@ -89,7 +90,7 @@ export async function pointInTimeChain(
   let oldest: number | undefined;
   for (const target of targets) {
     try {
-      const listing = await listPartitionBackups(target, partition);
+      const listing = await listPartitionBackups(target, partition, options.signing);
       for (const invalid of listing.invalid)
         problems.push(problemOf(invalid.error, target.id, invalid.id, invalid.dir));
       for (const b of listing.complete) oldest = Math.min(oldest ?? b.startedAt, b.startedAt);

@@ -130,6 +130,7 @@ export async function restoreReplace(options: ReplaceOptions, out: Output): Prom
       partitions: context.partitions,
       targets: context.settings.targets,
       key: context.settings.key,
+      signing: context.settings.signing,
       replicasOf: (p) => map.replicasOf(p),
       epoch: map.epoch,
       readQuorum: r,
