@@ -98,33 +98,34 @@ function additionalData(
  */
 export function createChunkSealer(key: Buffer, header: ChunkedHeader, binding: SegmentBinding): Transform {
   const subkey = segmentKey(key, header.salt);
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
+  const chunk = Buffer.allocUnsafe(header.chunkBytes);
+  let filled = 0;
   let index = 0;
-  const seal = (plain: Buffer, last: boolean): Buffer => {
+  const seal = (stream: Transform, plain: Buffer, last: boolean): void => {
     const cipher = createCipheriv('aes-256-gcm', subkey, nonceOf(index));
     cipher.setAAD(additionalData(header, binding, index, last));
     index++;
-    return Buffer.concat([cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+    stream.push(cipher.update(plain)); // a new buffer: `chunk` can be refilled at once
+    cipher.final(); // GCM: no bytes left over
+    stream.push(cipher.getAuthTag());
   };
   return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      pending.push(chunk);
-      pendingBytes += chunk.length;
-      if (pendingBytes > header.chunkBytes) {
-        let all = Buffer.concat(pending, pendingBytes);
-        // Strictly more than one chunk buffered: everything but the tail is known not to be last.
-        while (all.length > header.chunkBytes) {
-          this.push(seal(all.subarray(0, header.chunkBytes), false));
-          all = all.subarray(header.chunkBytes);
+    transform(data: Buffer, _encoding, callback) {
+      for (let at = 0; at < data.length;) {
+        // A full chunk is sealed only once more data arrives: it is then known not to be the last.
+        if (filled === header.chunkBytes) {
+          seal(this, chunk, false);
+          filled = 0;
         }
-        pending = [all];
-        pendingBytes = all.length;
+        const copied = data.copy(chunk, filled, at);
+        filled += copied;
+        at += copied;
       }
       callback();
     },
     flush(callback) {
-      callback(null, seal(Buffer.concat(pending, pendingBytes), true));
+      seal(this, chunk.subarray(0, filled), true);
+      callback();
     },
   });
 }
