@@ -154,7 +154,7 @@ export async function* readSegmentRecords(
     header.encrypted && key && header.iv && tag
       ? createDecipheriv('aes-256-gcm', key, header.iv).setAAD(aad!).setAuthTag(tag)
       : undefined;
-  const raw = async function* (): AsyncGenerator<Buffer> {
+  const fileBody = async function* (): AsyncGenerator<Buffer> {
     let offset = 0;
     try {
       for await (const raw of createReadStream(path, { highWaterMark: 1024 * 1024, signal })) {
@@ -174,10 +174,10 @@ export async function* readSegmentRecords(
   const body = async function* (): AsyncGenerator<Buffer> {
     if (chunked && key && expected.binding) {
       // Each chunk is released only once its tag verified (segment-crypto.ts).
-      yield* openChunks(raw(), bodyEnd - headerBytes, key, chunked, expected.binding, corrupt);
+      yield* openChunks(fileBody(), bodyEnd - headerBytes, key, chunked, expected.binding, corrupt);
       return;
     }
-    for await (const piece of raw()) yield decipher ? decipher.update(piece) : piece;
+    for await (const piece of fileBody()) yield decipher ? decipher.update(piece) : piece;
     if (decipher) {
       // Format 1 only (migration): one tag for the whole segment, checked at its end.
       try {
