@@ -4,8 +4,10 @@ import {
   primeBackupMetrics,
   processBackupJob,
   processRestoreJob,
+  redisRootStore,
   registerBackupMetrics,
   scheduleBackups,
+  type RootHash,
 } from '@redoubt/backup';
 import type { ClusterMap } from '@redoubt/cluster-client';
 import type { JobProcessor } from '@redoubt/queues';
@@ -26,6 +28,8 @@ export function wireBackups(options: {
   env: NodeJS.ProcessEnv;
   registry: Registry;
   backupQueue: Queue;
+  /** The queues' Redis (the digest roots last backed up live beside the backup queue). */
+  redis: RootHash;
   clusterMap: ClusterMap;
   partitions: number;
   requestTimeoutMs: number;
@@ -44,6 +48,7 @@ export function wireBackups(options: {
     cluster: () => options.clusterMap,
     settings,
     queue: options.backupQueue,
+    roots: redisRootStore(options.redis, options.backupQueue.toKey('roots')),
     metrics,
     logger: options.logger,
     requestTimeoutMs: options.requestTimeoutMs,

@@ -97,6 +97,7 @@ export function assembleWorker(
     env: process.env,
     registry,
     backupQueue: producer.queue(QUEUES.backup),
+    redis: admin,
     clusterMap: map,
     partitions: config.PARTITIONS,
     requestTimeoutMs: config.REPLICA_TIMEOUT_MS,

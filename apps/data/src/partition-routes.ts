@@ -7,14 +7,19 @@ import { messageBody, partitionParam, rawBody, sendMessage } from './message-htt
 
 /**
  * Partition-level operations:
- *   GET    /internal/v1/partitions                    -> { partitions: [{ partition, records, bytes }] }
+ *   GET    /internal/v1/partitions                    -> { partitions: [{ partition, records, bytes, root }] }
  *   GET    /internal/v1/partitions/:partition/digest  -> { partition, root, buckets[64], records, bytes }
  *   DELETE /internal/v1/partitions/:partition         -> { partition, removed }
  *   POST   /internal/v1/scrub  <- { partition? }      -> { checked, corrupt: [{ partition, key }] }
  */
 export function addPartitionRoutes(app: Express, store: RecordStore, logger: Logger): void {
   app.get(internalPaths.partitions, (_req, res) => {
-    sendMessage(res, { partitions: store.listPartitions() });
+    // Each partition's digest root too (from the maintained aggregates): one call tells a backup sweep
+    // which partitions changed, instead of one digest request per partition.
+    const partitions = store
+      .listPartitions()
+      .map((summary) => ({ ...summary, root: store.digest(summary.partition).root }));
+    sendMessage(res, { partitions });
   });
 
   app.get(`${INTERNAL_PREFIX}/partitions/:partition/digest`, (req, res) => {

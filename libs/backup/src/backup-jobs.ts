@@ -118,10 +118,16 @@ export function backupPairs(
   return pairs;
 }
 
+/** While a backup of this (partition, target) waits, runs or retries, no second one is added. */
+export function backupDedupId(partition: number, target: string): string {
+  return `backup-${partition}-${target}`;
+}
+
 /**
- * Adds one backup-partition job per pair (in bulk). Each pair is deduplicated per kind: while a job of the
- * same kind for the same partition and target waits or runs, no second one is added (a slow worker then
- * skips rounds instead of piling them up), and the id of the job already there is returned in its place.
+ * Adds one backup-partition job per pair (in bulk). Each pair is deduplicated whatever the kind and
+ * whoever asks (sweep or CLI): while a backup of the same partition to the same target waits or runs, no
+ * second one is added (two never run at once; a slow worker skips rounds instead of piling them up), and
+ * the id of the job already there is returned in its place.
  * Returns the job ids to follow, in pair order. Used by the sweep and by `redoubt backup now`.
  */
 export async function enqueueBackupRound(
@@ -142,7 +148,7 @@ export async function enqueueBackupRound(
           ...BACKUP_JOB_OPTIONS,
           ...options,
           jobId: backupJobId(data),
-          deduplication: { id: `backup-${kindOfRound}-${p}-${target}` },
+          deduplication: { id: backupDedupId(p, target) },
         },
       };
     });

@@ -81,6 +81,8 @@ export interface BackupPartitionResult {
   /** The manifest written, or for `unchanged` the newest backup that still covers the partition. */
   manifest: BackupManifest;
   head: BackupHead;
+  /** Records the source replica held when this backup (or check) read it: 0 is an empty partition. */
+  sourceRecords: number;
   durationMs: number;
 }
 
@@ -124,6 +126,7 @@ export async function backupPartition(options: BackupPartitionOptions): Promise<
       target: target.id,
       manifest: done,
       head,
+      sourceRecords: done.source.records,
       durationMs: performance.now() - begun,
     };
   }
@@ -214,6 +217,7 @@ export async function backupPartition(options: BackupPartitionOptions): Promise<
           target: target.id,
           manifest: parent,
           head: unchangedHead,
+          sourceRecords: digest.records,
           durationMs: performance.now() - begun,
         };
       }
@@ -252,6 +256,21 @@ export async function backupPartition(options: BackupPartitionOptions): Promise<
         failures.push(`${replica.id}: skipped ${skippedCorrupt} corrupt record(s)`);
         await rm(dir, { recursive: true, force: true });
         continue;
+      }
+      if (parent && written.records === 0) {
+        // Nothing newer than the parent (records removed, a wiped replica): no empty incremental is kept.
+        await rm(dir, { recursive: true, force: true });
+        const unchangedHead = headOf(parent, digest.root, startedAt);
+        await writeHead(target, unchangedHead).catch(() => undefined);
+        return {
+          status: 'unchanged',
+          partition,
+          target: target.id,
+          manifest: parent,
+          head: unchangedHead,
+          sourceRecords: digest.records,
+          durationMs: performance.now() - begun,
+        };
       }
       let watermark: Version = parent?.watermark ?? ZERO_VERSION;
       if (written.maxVersion !== undefined && written.maxVersion > watermark) watermark = written.maxVersion;
@@ -298,6 +317,7 @@ export async function backupPartition(options: BackupPartitionOptions): Promise<
         target: target.id,
         manifest,
         head,
+        sourceRecords: digest.records,
         durationMs: performance.now() - begun,
       };
     } catch (error) {

@@ -4,12 +4,11 @@ import { RedoubtError } from '@redoubt/errors';
 import type { PlacementMatrix } from '@redoubt/placement';
 import { failPermanentErrorsAtOnce, parseJobData } from '@redoubt/queues';
 import type { Logger } from '@redoubt/telemetry';
-import { readHead } from './backup-catalog.js';
+import { partitionsOnTarget, readHead } from './backup-catalog.js';
 import {
   BACKUP_JOB_NAMES,
   RESTORE_JOB_NAMES,
   backupDrillJobSchema,
-  backupPairs,
   backupPartitionJobSchema,
   backupSweepJobSchema,
   backupVerifyJobSchema,
@@ -19,9 +18,17 @@ import {
 } from './backup-jobs.js';
 import type { BackupMetrics } from './backup-metrics.js';
 import { backupPartition } from './backup-partition.js';
+import {
+  EMPTY_ROOT,
+  planSweep,
+  recordEmptyPartitions,
+  rootKey,
+  sourceRoots,
+  type BackupRootStore,
+} from './backup-sweep.js';
 import type { BackupSettings } from './backup-settings.js';
 import { backupMatrix, targetById, targetsOfPartition } from './backup-targets.js';
-import { runRestoreDrill, type DrillResult } from './restore-drill.js';
+import { runRestoreDrill, samplePartitions, type DrillResult } from './restore-drill.js';
 import { restorePartition, type PartitionRestoreResult } from './restore-partition.js';
 import { pruneBackups } from './retention.js';
 import { verifyTargets, type VerifySummary } from './verify-backups.js';
@@ -41,6 +48,8 @@ export interface BackupJobDeps {
   settings: BackupSettings;
   /** The backup queue: sweeps add their per-partition jobs to it. */
   queue?: Queue;
+  /** Digest roots last backed up per (partition, target): what lets a sweep skip unchanged partitions. */
+  roots?: BackupRootStore;
   metrics?: BackupMetrics;
   logger?: Logger;
   requestTimeoutMs?: number;
@@ -58,13 +67,30 @@ export interface BackupPartitionJobResult {
   records: number;
   bytes: number;
   rawBytes: number;
+  /** When this job began (ms): a caller that asked later than this waits for a newer backup. */
+  startedAt: number;
   durationMs: number;
   pruned: number;
 }
 
+export interface BackupSweepResult {
+  job: 'backup-sweep';
+  kind: 'full' | 'incremental' | 'auto';
+  round: string;
+  /** Jobs added (changed or never backed up partitions). */
+  enqueued: number;
+  /** Pairs skipped: their digest root equals the one last backed up. */
+  unchanged: number;
+  /** Partitions holding nothing and never backed up: no job, no file. */
+  empty: number;
+  /** Data nodes that did not answer the digest listing (their partitions' pairs are enqueued). */
+  down: { node: string; error: string }[];
+  durationMs: number;
+}
+
 export type BackupJobResult =
   | ({ job: 'backup-partition' } & BackupPartitionJobResult)
-  | { job: 'backup-sweep'; enqueued: number; round: string }
+  | BackupSweepResult
   | ({ job: 'backup-drill' } & Pick<DrillResult, 'ok' | 'rtoMs' | 'rpoMs' | 'records' | 'rawBytes'> & {
         partitions: number[];
         failures: string[];
@@ -133,6 +159,7 @@ async function runBackupPartitionJob(job: Job, deps: BackupJobDeps): Promise<Bac
   const data = parseJobData(backupPartitionJobSchema, job);
   const cluster = deps.cluster();
   const { settings } = deps;
+  const startedAt = Date.now();
   return permanentAware(async () => {
     const target = targetById(settings.targets, data.target);
     if (data.partition >= cluster.partitions) {
@@ -165,6 +192,12 @@ async function runBackupPartitionJob(job: Job, deps: BackupJobDeps): Promise<Bac
       throw error;
     }
     deps.metrics?.backupFinished(result);
+    const root = result.sourceRecords === 0 ? EMPTY_ROOT : result.head.sourceRoot;
+    await deps.roots
+      ?.record([[rootKey(data.partition, target.id), root]])
+      .catch((error: Error) =>
+        deps.logger?.warn({ err: error.message }, 'could not record the backed-up digest root'),
+      );
     let pruned = 0;
     try {
       const prune = await pruneBackups(target, data.partition, settings.signing, settings.retention);
@@ -189,31 +222,89 @@ async function runBackupPartitionJob(job: Job, deps: BackupJobDeps): Promise<Bac
       records: result.status === 'written' ? m.records : 0,
       bytes: result.status === 'written' ? m.bytes : 0,
       rawBytes: result.status === 'written' ? m.rawBytes : 0,
+      startedAt,
       durationMs: Math.round(result.durationMs),
       pruned,
     };
   });
 }
 
-async function runSweepJob(job: Job, deps: BackupJobDeps): Promise<BackupJobResult> {
+/**
+ * A sweep finds what changed BEFORE any job or file exists: one listing per data node gives every
+ * partition's digest root, compared with the roots last backed up; only changed (or never backed up)
+ * pairs get a job. Empty partitions cost nothing; a whole sweep notes them in each target's coverage.json
+ * (rewritten only when that set changes).
+ */
+async function runSweepJob(job: Job, deps: BackupJobDeps): Promise<BackupSweepResult> {
   const data = parseJobData(backupSweepJobSchema, job);
+  const begun = performance.now();
   if (!deps.queue)
     throw new UnrecoverableError('INTERNAL: a backup sweep needs deps.queue (the backup queue)');
   const cluster = deps.cluster();
   const matrix = backupMatrixFor(deps.settings, cluster.partitions);
   const round = roundOf(`${job.id}/${job.timestamp}`);
-  const pairs = backupPairs(matrix, data);
-  await enqueueBackupRound(deps.queue, pairs, data.kind, round);
-  return { job: 'backup-sweep', enqueued: pairs.length, round };
+  const source = await sourceRoots(cluster, { timeoutMs: deps.requestTimeoutMs, signal: deps.signal });
+  const recorded = deps.roots
+    ? await deps.roots.read().catch((error: Error) => {
+        deps.logger?.warn(
+          { err: error.message },
+          'backed-up roots unreadable: every pair with data is enqueued',
+        );
+        return new Map<string, string>();
+      })
+    : new Map<string, string>();
+  const plan = planSweep({ ...data, matrix, source, recorded });
+  if (!data.partitions && !data.targets) {
+    await recordEmptyPartitions(deps.settings.targets, cluster.partitions, plan).catch((error: Error) =>
+      deps.logger?.warn({ err: error.message }, 'could not record the empty partitions on the targets'),
+    );
+  }
+  if (plan.pairs.length > 0) await enqueueBackupRound(deps.queue, plan.pairs, data.kind, round);
+  const result: BackupSweepResult = {
+    job: 'backup-sweep',
+    kind: data.kind,
+    round,
+    enqueued: plan.pairs.length,
+    unchanged: plan.unchanged,
+    empty: plan.empty,
+    down: source.down,
+    durationMs: Math.round(performance.now() - begun),
+  };
+  if (source.down.length > 0) deps.logger?.warn(result, 'backup sweep: some data nodes did not answer');
+  else if (plan.pairs.length > 0) deps.logger?.info(result, 'backup sweep enqueued changed partitions');
+  return result;
 }
 
 async function runDrillJob(job: Job, deps: BackupJobDeps): Promise<BackupJobResult> {
   const data = parseJobData(backupDrillJobSchema, job);
   const cluster = deps.cluster();
+  // A scheduled drill samples partitions that have backups: an empty or not yet backed-up partition
+  // has nothing to restore, which is not a failed drill.
+  let sampled = data.partitions;
+  if (!sampled) {
+    const withBackups = new Set<number>();
+    for (const target of deps.settings.targets)
+      for (const p of await partitionsOnTarget(target)) if (p < cluster.partitions) withBackups.add(p);
+    if (withBackups.size === 0) {
+      deps.logger?.info('no backups yet; drill skipped');
+      return {
+        job: 'backup-drill',
+        ok: true,
+        rtoMs: 0,
+        rpoMs: null,
+        records: 0,
+        rawBytes: 0,
+        partitions: [],
+        failures: [],
+      };
+    }
+    const all = [...withBackups];
+    sampled = samplePartitions(all.length, data.sample ?? deps.settings.drillSample).map((i) => all[i]!);
+  }
   const result = await runRestoreDrill({
     targets: deps.settings.targets,
     partitions: cluster.partitions,
-    sampled: data.partitions,
+    sampled,
     sample: data.sample ?? deps.settings.drillSample,
     replicasOf: (p) => cluster.replicasOf(p),
     key: deps.settings.key,

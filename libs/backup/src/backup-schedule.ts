@@ -16,14 +16,14 @@ export async function scheduleBackups(queue: Queue, cadence: BackupCadence): Pro
       everyMs: cadence.fullEveryMs,
       jobName: BACKUP_JOB_NAMES.sweep,
       data: { kind: 'full' },
-      options: { attempts: 3 },
+      options: { attempts: 3, removeOnComplete: { count: 50 }, removeOnFail: { count: 200 } },
     },
     {
       schedulerId: BACKUP_SCHEDULER_IDS.incremental,
       everyMs: cadence.incrementalEveryMs,
       jobName: BACKUP_JOB_NAMES.sweep,
       data: { kind: 'auto' },
-      options: { attempts: 3 },
+      options: { attempts: 3, removeOnComplete: { count: 50 }, removeOnFail: { count: 200 } },
     },
     {
       schedulerId: BACKUP_SCHEDULER_IDS.drill,

@@ -127,6 +127,7 @@ export {
   type BackupVerifyJob,
   type RestorePartitionJob,
   backupJobId,
+  backupDedupId,
   restoreJobId,
   roundOf,
   backupPairs,
@@ -137,6 +138,7 @@ export {
   type BackupJobDeps,
   type BackupJobResult,
   type BackupPartitionJobResult,
+  type BackupSweepResult,
   processBackupJob,
   processRestoreJob,
   primeBackupMetrics,
@@ -173,3 +175,21 @@ export {
   scopePartitions,
   undoToPointInTime,
 } from './point-in-time-undo.js';
+export {
+  EMPTY_ROOT,
+  type BackupRootStore,
+  type RootHash,
+  type SourceRoots,
+  type SweepPlan,
+  redisRootStore,
+  rootKey,
+  sourceRoots,
+  planSweep,
+} from './backup-sweep.js';
+export {
+  COVERAGE_FILE,
+  type TargetCoverage,
+  readCoverage,
+  updateCoverage,
+  knownEmptyPartitions,
+} from './backup-coverage.js';

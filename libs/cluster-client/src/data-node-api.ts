@@ -33,6 +33,8 @@ export interface PartitionSummary {
   partition: number;
   records: number;
   bytes: number;
+  /** The partition's digest root (as `digest(partition).root`); absent from nodes older than it. */
+  root?: string;
 }
 
 export interface StreamOutOptions {
@@ -71,6 +73,7 @@ export interface DataNodeApi {
     records: AsyncIterable<StoredRecord> | Iterable<StoredRecord>,
     options?: RequestOptions,
   ): Promise<StreamInResult>;
+  /** Every partition holding a record, with its digest root: one request answers for the whole node. */
   listPartitions(options?: RequestOptions): Promise<PartitionSummary[]>;
   /** Removes every record of the partition from this node (after a verified move elsewhere). */
   dropPartition(partition: number, options?: RequestOptions): Promise<void>;

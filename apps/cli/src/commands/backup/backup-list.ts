@@ -28,17 +28,27 @@ export interface BackupListReport {
   ok: boolean;
   /** False when a manifest is damaged or a target unreadable (see invalid). */
   clean: boolean;
-  targets: {
-    id: string;
-    path: string;
-    partitions: number;
-    backups: number;
-    bytes: number;
-    error: string | null;
-  }[];
+  targets: TargetSummary[];
   backups: ListedBackup[];
   incomplete: { target: string; partition: number; id: string }[];
   invalid: { target: string; partition: number; id: string; code: string; message: string }[];
+}
+
+export interface TargetSummary {
+  id: string;
+  path: string;
+  /** Partitions with at least one complete backup here. */
+  partitions: number;
+  backups: number;
+  bytes: number;
+  /** Start of the newest and of the oldest complete backup here (ISO), null without backups. */
+  newest: string | null;
+  oldest: string | null;
+  /** The stalest partition: the oldest among each partition's newest backup (ISO). */
+  stalest: string | null;
+  incomplete: number;
+  invalid: number;
+  error: string | null;
 }
 
 function listed(m: BackupManifest): ListedBackup {
@@ -62,7 +72,11 @@ function listed(m: BackupManifest): ListedBackup {
   };
 }
 
-/** `redoubt backup list`: what the targets hold, read from their manifests (no cluster needed). */
+/**
+ * `redoubt backup list`: what the targets hold, read from their manifests (no cluster needed). Prints a
+ * summary per target by default (partitions covered, newest and oldest backup, bytes, problems); the
+ * per-partition table with `--partition`, every backup with `--backups`, everything with `--json`.
+ */
 export async function backupList(
   options: { partition?: string; backups?: boolean },
   out: Output,
@@ -80,13 +94,18 @@ export async function backupList(
   };
   const work: { target: (typeof context.settings.targets)[number]; partition: number }[] = [];
   for (const target of context.settings.targets) {
-    const entry = {
+    const entry: TargetSummary = {
       id: target.id,
       path: target.path,
       partitions: 0,
       backups: 0,
       bytes: 0,
-      error: null as string | null,
+      newest: null,
+      oldest: null,
+      stalest: null,
+      incomplete: 0,
+      invalid: 0,
+      error: null,
     };
     report.targets.push(entry);
     try {
@@ -103,11 +122,19 @@ export async function backupList(
     try {
       const listing = await listPartitionBackups(target, partition, context.settings.signing);
       if (listing.complete.length > 0) entry.partitions++;
+      let newestHere: string | null = null;
       for (const m of listing.complete) {
-        report.backups.push(listed(m));
+        const b = listed(m);
+        report.backups.push(b);
         entry.backups++;
         entry.bytes += m.bytes;
+        if (!entry.newest || b.startedAt > entry.newest) entry.newest = b.startedAt;
+        if (!entry.oldest || b.startedAt < entry.oldest) entry.oldest = b.startedAt;
+        if (!newestHere || b.startedAt > newestHere) newestHere = b.startedAt;
       }
+      if (newestHere && (!entry.stalest || newestHere < entry.stalest)) entry.stalest = newestHere;
+      entry.incomplete += listing.incomplete.length;
+      entry.invalid += listing.invalid.length;
       for (const i of listing.incomplete) report.incomplete.push({ target: target.id, partition, id: i.id });
       for (const i of listing.invalid)
         report.invalid.push({
@@ -120,11 +147,13 @@ export async function backupList(
     } catch (error) {
       const e = toRedoubtError(error);
       report.invalid.push({ target: target.id, partition, id: '', code: e.code, message: e.message });
+      entry.invalid++;
     }
     progress.advance(1);
   }
   progress.stop();
   report.clean = report.clean && report.invalid.length === 0;
+  const detailed = options.partition !== undefined || options.backups === true;
   out.result(report, (r) => {
     const now = Date.now();
     const table = new Table({
@@ -180,12 +209,25 @@ export async function backupList(
         formatBytes(chain.reduce((n, b) => n + b.bytes, 0)),
       ]);
     }
-    if (keys.length > 0) console.log(table.toString());
+    // By default a summary per target; the per-partition table with --partition (or --backups).
+    if (keys.length > 0 && detailed) console.log(table.toString());
+    const age = (iso: string | null) => (iso ? `${iso} (${formatDuration(now - Date.parse(iso))} ago)` : '-');
     for (const t of r.targets) {
+      if (t.error) {
+        console.log(`target ${t.id} (${t.path}): ERROR ${t.error}`);
+        continue;
+      }
       console.log(
-        `target ${t.id} (${t.path}): ${t.error ? `ERROR ${t.error}` : `${t.backups} backup(s) of ${t.partitions} partition(s), ${formatBytes(t.bytes)}`}`,
+        `target ${t.id} (${t.path}): ${t.partitions} partition(s) covered, ${t.backups} backup(s), ${formatBytes(t.bytes)}`,
+      );
+      console.log(`  newest backup ${age(t.newest)}; oldest ${age(t.oldest)}`);
+      console.log(`  stalest partition's newest backup ${age(t.stalest)}`);
+      console.log(
+        `  problems: ${t.invalid === 0 && t.incomplete === 0 ? 'none' : `${t.invalid} invalid, ${t.incomplete} incomplete`}`,
       );
     }
+    if (!detailed)
+      console.log('(per partition: --partition 0-15,42; every backup: --backups; all of it: --json)');
     if (r.incomplete.length > 0)
       console.log(
         `${r.incomplete.length} incomplete backup folder(s) (running, or interrupted: retention removes them)`,

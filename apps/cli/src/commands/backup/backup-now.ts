@@ -2,18 +2,21 @@ import { randomBytes } from 'node:crypto';
 import {
   assertTargetWritable,
   backupMatrixFor,
-  backupPairs,
   backupPartition,
   enqueueBackupRound,
+  planSweep,
   pruneBackups,
+  redisRootStore,
   roundOf,
+  sourceRoots,
   targetById,
   type BackupPartitionJobResult,
 } from '@redoubt/backup';
+import type { ClusterMap } from '@redoubt/cluster-client';
 import { toRedoubtError } from '@redoubt/errors';
 import { QUEUES } from '@redoubt/queues';
 import { clusterMapOf, parsePartitionList, requireRedis, resolveContext } from './cli-context.js';
-import { assertConsumed, openJobQueue } from './job-waiter.js';
+import { assertConsumed, openJobQueue, type JobQueueSession } from './job-waiter.js';
 import type { Output } from './output.js';
 import { formatBytes, formatDuration, Progress } from './progress.js';
 
@@ -42,9 +45,13 @@ export interface BackupNowReport {
   mode: 'queue' | 'local';
   kind: 'full' | 'auto';
   round: string;
+  /** Cells of the backup matrix asked for. */
   total: number;
   written: number;
+  /** Backed up before and found unchanged (by digest root, without a job; or by the job). */
   unchanged: number;
+  /** Cells whose partition holds no record and was never backed up: nothing to do. */
+  empty: number;
   failed: number;
   records: number;
   bytes: number;
@@ -67,17 +74,18 @@ export async function backupNow(options: BackupNowOptions, out: Output): Promise
   const targets = options.target
     ? options.target.split(',').map((id) => targetById(settings.targets, id.trim()).id)
     : undefined;
-  const pairs = backupPairs(backupMatrixFor(settings, context.partitions), { partitions, targets });
   const kind = options.full ? 'full' : 'auto';
   const round = roundOf(`cli/${Date.now()}/${randomBytes(8).toString('hex')}`);
+  const matrix = backupMatrixFor(settings, context.partitions);
   const report: BackupNowReport = {
     ok: false,
     mode: options.local ? 'local' : 'queue',
     kind,
     round,
-    total: pairs.length,
+    total: 0,
     written: 0,
     unchanged: 0,
+    empty: 0,
     failed: 0,
     records: 0,
     bytes: 0,
@@ -85,39 +93,68 @@ export async function backupNow(options: BackupNowOptions, out: Output): Promise
     durationMs: 0,
     results: [],
   };
-  out.line(
-    `backup (${report.mode}, ${kind}): ${pairs.length} partition backup(s) over ${new Set(pairs.map((p) => p.target)).size} target(s); cluster from ${context.source}`,
-  );
-  const progress = new Progress('backup', pairs.length, { enabled: !out.json });
+  const { map, placement } = await clusterMapOf(context);
+  let progress: Progress | undefined;
   const add = (entry: BackupNowEntry) => {
     report.results.push(entry);
     report[entry.status]++;
     report.records += entry.records;
     report.bytes += entry.bytes;
     report.rawBytes += entry.rawBytes;
-    progress.advance(
+    progress?.advance(
       1,
       entry.status === 'failed'
         ? `failed: partition ${entry.partition} on ${entry.target}`
-        : `partition ${entry.partition} -> ${entry.target}`,
+        : `partition ${entry.partition} -> ${entry.target}, ${formatBytes(report.bytes)} stored`,
     );
   };
   try {
-    if (options.local) await runLocally(pairs, kind, round, context, add, (text) => out.line(text));
-    else await runInWorker(pairs, kind, round, context, options.timeout, add);
+    const session = options.local
+      ? undefined
+      : openJobQueue(requireRedis(context), QUEUES.backup, context.queuePrefix);
+    try {
+      // What changed, before any job exists: one digest listing per data node against the roots last
+      // backed up (kept by the worker beside the queue); empty partitions need nothing.
+      const source = await sourceRoots(map, { timeoutMs: 10_000 });
+      const recorded = session
+        ? await redisRootStore(session.connection, session.queue.toKey('roots'))
+            .read()
+            .catch(() => new Map<string, string>())
+        : new Map<string, string>();
+      const plan = planSweep({ matrix, kind, source, recorded, partitions, targets });
+      report.total =
+        plan.pairs.length +
+        plan.unchanged +
+        [...plan.emptyByTarget.values()].reduce((n, l) => n + l.length, 0);
+      report.unchanged = plan.unchanged;
+      report.empty = report.total - plan.pairs.length - plan.unchanged;
+      out.line(
+        `backup (${report.mode}, ${kind}): ${plan.pairs.length} of ${report.total} partition backup(s) to take ` +
+          `(${plan.unchanged} unchanged, ${report.empty} empty); cluster from ${context.source}, placement ${placement}` +
+          (source.down.length > 0 ? `; not answering: ${source.down.map((d) => d.node).join(', ')}` : ''),
+      );
+      progress = new Progress('backup', plan.pairs.length, { enabled: !out.json });
+      if (session) await runInWorker(plan.pairs, kind, round, session, options.timeout, add);
+      else await runLocally(plan.pairs, kind, round, context, map, add);
+    } finally {
+      progress?.stop();
+      await session?.close();
+    }
   } finally {
-    progress.stop();
+    await map.close();
   }
   report.results.sort((a, b) => a.partition - b.partition || a.target.localeCompare(b.target));
   report.ok = report.failed === 0;
   report.durationMs = Math.round(performance.now() - begun);
   out.result(report, (r) => {
     console.log(
-      `backup ${r.ok ? 'done' : 'FAILED'}: ${r.written} written, ${r.unchanged} unchanged, ${r.failed} failed of ${r.total}; ` +
+      `backup ${r.ok ? 'done' : 'FAILED'}: ${r.written} written, ${r.unchanged} unchanged, ${r.empty} empty, ${r.failed} failed of ${r.total}; ` +
         `${r.records} records, ${formatBytes(r.bytes)} stored (${formatBytes(r.rawBytes)} raw) in ${formatDuration(r.durationMs)}`,
     );
-    for (const f of r.results.filter((e) => e.status === 'failed').slice(0, 20))
+    const failures = r.results.filter((e) => e.status === 'failed');
+    for (const f of failures.slice(0, 20))
       console.log(`  partition ${f.partition} on ${f.target}: ${f.error}`);
+    if (failures.length > 20) console.log(`  ... and ${failures.length - 20} more (--json lists them all)`);
   });
   return report;
 }
@@ -127,14 +164,12 @@ async function runLocally(
   kind: 'full' | 'auto',
   round: string,
   context: ReturnType<typeof resolveContext>,
+  map: ClusterMap,
   add: (entry: BackupNowEntry) => void,
-  note: (text: string) => void,
 ): Promise<void> {
   const { settings } = context;
   for (const id of new Set(pairs.map((p) => p.target)))
     await assertTargetWritable(targetById(settings.targets, id));
-  const { map, placement } = await clusterMapOf(context);
-  note(`reading replicas of placement ${placement}`);
   try {
     let next = 0;
     await Promise.all(
@@ -191,61 +226,88 @@ async function runLocally(
       }),
     );
   } finally {
-    await map.close();
+    // the caller closes the map
   }
 }
 
+/**
+ * Enqueues one job per pair and follows them. A pair whose backup is already waiting or running (a
+ * scheduled sweep's, another CLI's) is deduplicated onto that job and the command waits on it; if that
+ * job had started before this command, its backup may miss what was written since, so the pair is asked
+ * once more when it ends.
+ */
 async function runInWorker(
   pairs: { partition: number; target: string }[],
   kind: 'full' | 'auto',
   round: string,
-  context: ReturnType<typeof resolveContext>,
+  session: JobQueueSession,
   timeoutSeconds: number,
   add: (entry: BackupNowEntry) => void,
 ): Promise<void> {
-  const session = openJobQueue(requireRedis(context), QUEUES.backup, context.queuePrefix);
+  const asked = Date.now();
   const { queue, waiter } = session;
-  try {
-    await assertConsumed(
-      queue,
-      'start the stack (npm start) or the backup-worker, or run with --local to back up from this process',
-    );
-    const byId = new Map<string, { partition: number; target: string }>();
-    await waiter.start((outcome) => {
-      const pair = byId.get(outcome.id);
-      if (!pair) return;
-      const value = outcome.value as Partial<BackupPartitionJobResult> | undefined;
-      if (outcome.ok && value) {
-        add({
-          partition: pair.partition,
-          target: pair.target,
-          status: value.status ?? 'written',
-          backup: value.backup ?? null,
-          kind: value.kind ?? null,
-          records: value.records ?? 0,
-          bytes: value.bytes ?? 0,
-          rawBytes: value.rawBytes ?? 0,
-          error: null,
-        });
-      } else {
-        add({
-          partition: pair.partition,
-          target: pair.target,
-          status: 'failed',
-          backup: null,
-          kind: null,
-          records: 0,
-          bytes: 0,
-          rawBytes: 0,
-          error: outcome.failedReason ?? 'failed',
-        });
-      }
-    });
-    const ids = await enqueueBackupRound(queue, pairs, kind, round);
-    ids.forEach((id, i) => byId.set(id, pairs[i]!));
-    waiter.expect(ids);
+  await assertConsumed(
+    queue,
+    'start the stack (npm start) or the backup-worker, or run with --local to back up from this process',
+  );
+  if (pairs.length === 0) return;
+  const byId = new Map<string, { partition: number; target: string }>();
+  const again: { partition: number; target: string }[] = [];
+  let retry: Promise<void> = Promise.resolve();
+  await waiter.start((outcome) => {
+    const pair = byId.get(outcome.id);
+    if (!pair) return;
+    const value = outcome.value as Partial<BackupPartitionJobResult> | null | undefined;
+    const stale =
+      outcome.ok &&
+      (typeof value?.startedAt !== 'number' ||
+        value.startedAt < asked ||
+        (kind === 'full' && value.kind !== 'full'));
+    if (stale && !again.some((p) => p.partition === pair.partition && p.target === pair.target)) {
+      // Someone else's backup that began before we asked: ask for a fresh one, and follow it instead.
+      again.push(pair);
+      retry = retry.then(async () => {
+        const [id] = await enqueueBackupRound(queue, [pair], kind, `${round}r`);
+        byId.set(id!, pair);
+        waiter.expect([id!]);
+      });
+      return;
+    }
+    if (outcome.ok && value && typeof value.partition === 'number') {
+      add({
+        partition: pair.partition,
+        target: pair.target,
+        status: value.status ?? 'written',
+        backup: value.backup ?? null,
+        kind: value.kind ?? null,
+        records: value.records ?? 0,
+        bytes: value.bytes ?? 0,
+        rawBytes: value.rawBytes ?? 0,
+        error: null,
+      });
+    } else {
+      add({
+        partition: pair.partition,
+        target: pair.target,
+        status: 'failed',
+        backup: null,
+        kind: null,
+        records: 0,
+        bytes: 0,
+        rawBytes: 0,
+        error: outcome.ok
+          ? `job ${outcome.id} completed without a result`
+          : `${outcome.failedReason ?? 'failed (no reason recorded)'} (job ${outcome.id})`,
+      });
+    }
+  });
+  const ids = await enqueueBackupRound(queue, pairs, kind, round);
+  ids.forEach((id, i) => byId.set(id, pairs[i]!));
+  waiter.expect(ids);
+  // A re-asked pair is expected before its first job leaves `pending`, so wait() never ends early.
+  for (;;) {
     await waiter.wait(timeoutSeconds * 1000);
-  } finally {
-    await session.close();
+    await retry;
+    if (!waiter.hasPending()) break;
   }
 }

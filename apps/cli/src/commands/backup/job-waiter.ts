@@ -29,6 +29,8 @@ export async function assertConsumed(queue: Queue, hint: string): Promise<void> 
 /** A command's handle on one queue: the queue, a waiter for its jobs, and one close for both. */
 export interface JobQueueSession {
   queue: Queue;
+  /** The session's Redis connection (for reads beside the queue, such as the backed-up digest roots). */
+  connection: ReturnType<typeof createRedisConnection>;
   waiter: JobWaiter;
   close(): Promise<void>;
 }
@@ -49,6 +51,7 @@ export function openJobQueue(redisUrl: string, name: QueueName, prefix: string):
   const waiter = new JobWaiter(queue, redisUrl, prefix);
   return {
     queue,
+    connection,
     waiter,
     async close() {
       await waiter.close();
@@ -85,13 +88,20 @@ export class JobWaiter {
     this.connection.on('error', () => undefined);
     this.events = new QueueEvents(this.queue.name, { connection: this.connection, prefix: this.prefix });
     this.events.on('error', () => undefined);
-    this.events.on('completed', ({ jobId, returnvalue }) =>
-      this.settle({ id: jobId, ok: true, value: parse(returnvalue), failedReason: undefined }),
-    );
+    this.events.on('completed', ({ jobId, returnvalue }) => {
+      const value = parse(returnvalue);
+      // A completion without its result is left to the poll, which reads the stored job.
+      if (value !== null && value !== undefined)
+        this.settle({ id: jobId, ok: true, value, failedReason: undefined });
+    });
     this.events.on('failed', ({ jobId, failedReason }) =>
       this.settle({ id: jobId, ok: false, value: undefined, failedReason }),
     );
     await this.events.waitUntilReady();
+  }
+
+  hasPending(): boolean {
+    return this.pending.size > 0;
   }
 
   expect(ids: readonly string[]): void {
@@ -129,13 +139,21 @@ export class JobWaiter {
     const ids = [...this.pending].slice(0, 200);
     await Promise.all(
       ids.map(async (id) => {
+        // The state first, then the job: a job read before its state is asked may have been read while it
+        // was still active (no returnvalue yet) and found completed a moment later.
+        const state = await this.queue.getJobState(id).catch(() => 'unknown');
+        if (state !== 'completed' && state !== 'failed') return;
         const job = await this.queue.getJob(id).catch(() => undefined);
         if (!job) return;
-        const state = await job.getState().catch(() => 'unknown');
-        if (state === 'completed')
+        if (state === 'completed' && job.returnvalue !== null && job.returnvalue !== undefined)
           this.settle({ id, ok: true, value: job.returnvalue, failedReason: undefined });
         else if (state === 'failed')
-          this.settle({ id, ok: false, value: undefined, failedReason: job.failedReason });
+          this.settle({
+            id,
+            ok: false,
+            value: undefined,
+            failedReason: job.failedReason || 'failed (no reason recorded)',
+          });
       }),
     );
   }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   BACKUP_JOB_OPTIONS,
+  knownEmptyPartitions,
   parsePointInTime,
   planRestore,
   restoreJobId,
@@ -48,7 +49,10 @@ export interface RestoreReport {
   placement: string | null;
   at: string | null;
   total: number;
+  /** Partitions restored, including `empty` ones. */
   restored: number;
+  /** Partitions that never held data (recorded by the sweeps in coverage.json): nothing to bring back. */
+  empty: number;
   partial: number;
   failed: number;
   records: number;
@@ -89,6 +93,7 @@ export async function restore(options: RestoreOptions, out: Output): Promise<Res
     at: at ?? null,
     total: partitions.length,
     restored: 0,
+    empty: 0,
     partial: 0,
     failed: 0,
     records: 0,
@@ -100,6 +105,7 @@ export async function restore(options: RestoreOptions, out: Output): Promise<Res
     `restore (${report.mode}): ${partitions.length} partition(s)${at ? ` at or before ${at}` : ' from the newest backups'}; cluster from ${context.source}`,
   );
   const add = (entry: RestoredPartition, rawBytes: number) => {
+    if (entry.status === 'restored' && entry.backup === null) report.empty++;
     report.partitions.push(entry);
     report[entry.status]++;
     report.records += entry.records;
@@ -112,11 +118,12 @@ export async function restore(options: RestoreOptions, out: Output): Promise<Res
   report.durationMs = Math.round(performance.now() - begun);
   out.result(report, (r) => {
     console.log(
-      `restore ${r.ok ? 'done' : 'INCOMPLETE'}: ${r.restored} restored, ${r.partial} partial, ${r.failed} refused or failed of ${r.total}; ` +
+      `restore ${r.ok ? 'done' : 'INCOMPLETE'}: ${r.restored} restored (${r.empty} of them empty), ${r.partial} partial, ${r.failed} refused or failed of ${r.total}; ` +
         `${r.records} records (${formatBytes(r.rawBytes)}) in ${formatDuration(r.durationMs)}`,
     );
-    for (const p of r.partitions.filter((e) => e.status !== 'restored').slice(0, 50))
-      console.log(`  partition ${p.partition}: ${p.error}`);
+    const failures = r.partitions.filter((e) => e.status !== 'restored');
+    for (const p of failures.slice(0, 50)) console.log(`  partition ${p.partition}: ${p.error}`);
+    if (failures.length > 50) console.log(`  ... and ${failures.length - 50} more (--json lists them all)`);
     const fallbacks = r.partitions.filter((e) => e.status === 'restored' && e.problems.length > 0);
     for (const p of fallbacks.slice(0, 20))
       console.log(
@@ -138,7 +145,15 @@ async function restoreLocally(
   const { map, placement } = await clusterMapOf(context);
   out.line(`restoring into the replicas of placement ${placement}`);
   try {
-    const plan = await planRestore(settings.targets, partitions, settings.signing, at);
+    const empty =
+      at === undefined ? await knownEmptyPartitions(settings.targets, context.partitions) : new Set<number>();
+    for (const partition of partitions.filter((p) => empty.has(p))) add(emptyEntry(partition), 0);
+    const plan = await planRestore(
+      settings.targets,
+      partitions.filter((p) => !empty.has(p)),
+      settings.signing,
+      at,
+    );
     const progress = new Progress('restore', plan.rawBytes, { enabled: !out.json, unit: 'bytes' });
     let shown = 0;
     try {
@@ -176,17 +191,30 @@ async function restoreInWorker(
 ): Promise<void> {
   const session = openJobQueue(requireRedis(context), QUEUES.restore, context.queuePrefix);
   const { queue, waiter } = session;
-  const progress = new Progress('restore', partitions.length, { enabled: !out.json });
+  let progress: Progress | undefined;
   try {
     await assertConsumed(queue, 'start the backup-worker, or run with --local to restore from this process');
+    // Partitions the sweeps found empty and never backed up have nothing to restore: no job for them.
+    const empty =
+      at === undefined
+        ? await knownEmptyPartitions(context.settings.targets, context.partitions)
+        : new Set<number>();
+    const todo = partitions.filter((p) => !empty.has(p));
+    for (const partition of partitions.filter((p) => empty.has(p))) add(emptyEntry(partition), 0);
+    out.line(
+      `${todo.length} partition(s) to restore, ${partitions.length - todo.length} empty (never held data)`,
+    );
+    progress = new Progress('restore', todo.length, { enabled: !out.json });
+    let bytes = 0;
     const round = roundOf(`restore/${Date.now()}/${randomBytes(8).toString('hex')}`);
-    const byId = new Map(partitions.map((p) => [restoreJobId(p, round), p]));
+    const byId = new Map(todo.map((p) => [restoreJobId(p, round), p]));
     await waiter.start((outcome) => {
       const partition = byId.get(outcome.id);
       if (partition === undefined) return;
-      if (outcome.ok) {
-        const result = outcome.value as PartitionRestoreResult;
+      const result = outcome.value as PartitionRestoreResult | null | undefined;
+      if (outcome.ok && result && typeof result.partition === 'number') {
         add(entryOf(result), result.rawBytes);
+        bytes += result.rawBytes;
       } else {
         add(
           {
@@ -197,14 +225,16 @@ async function restoreInWorker(
             watermark: null,
             records: 0,
             problems: [],
-            error: outcome.failedReason ?? 'failed',
+            error: outcome.ok
+              ? `job ${outcome.id} completed without a result`
+              : `${outcome.failedReason ?? 'failed (no reason recorded)'} (job ${outcome.id})`,
           },
           0,
         );
       }
-      progress.advance(1, `partition ${partition}`);
+      progress?.advance(1, `partition ${partition}, ${formatBytes(bytes)} restored`);
     });
-    const jobs = partitions.map((partition) => ({
+    const jobs = todo.map((partition) => ({
       name: RESTORE_JOB_NAMES.partition,
       data: { partition, ...(at ? { at } : {}), ...(options.allowOlder ? { allowOlder: true } : {}) },
       opts: { ...BACKUP_JOB_OPTIONS, jobId: restoreJobId(partition, round) },
@@ -213,7 +243,20 @@ async function restoreInWorker(
     waiter.expect([...byId.keys()]);
     await waiter.wait(options.timeout * 1000);
   } finally {
-    progress.stop();
+    progress?.stop();
     await session.close();
   }
+}
+
+function emptyEntry(partition: number): RestoredPartition {
+  return {
+    partition,
+    status: 'restored',
+    target: null,
+    backup: null,
+    watermark: null,
+    records: 0,
+    problems: [],
+    error: null,
+  };
 }

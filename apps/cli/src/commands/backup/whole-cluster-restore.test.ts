@@ -1,0 +1,123 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateSecret, startLocalStack, type LocalStack, type StackKeys } from '@redoubt/local-stack';
+
+// The disaster a new user rehearses, at the defaults: `npm start`'s stack (4096 partitions, real data
+// nodes, a gateway, the backup-worker with scheduled backups, real redis-server), keys written through
+// the gateway, `redoubt backup now`, every data node's directory deleted, `redoubt restore` through the
+// worker (the CLI's default path), and every acknowledged key read back with its exact value.
+const bin = fileURLToPath(new URL('../../../bin/redoubt.mjs', import.meta.url));
+const KEYS = 500;
+let home: string;
+let stack: LocalStack | undefined;
+const keys: StackKeys = {
+  apiKey: generateSecret(),
+  adminKey: generateSecret(),
+  clusterToken: generateSecret(),
+};
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+function redoubt(args: string[]): Promise<Run> {
+  const begun = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      env: { ...process.env, REDOUBT_HOME: home, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => child.kill(), 240_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, ms: Date.now() - begun });
+    });
+  });
+}
+
+function start(): Promise<LocalStack> {
+  return startLocalStack({
+    home,
+    dataNodes: 3,
+    gateways: 1,
+    worker: true,
+    backups: true,
+    keys,
+    log: 'ignore',
+    readyTimeoutMs: 120_000,
+  });
+}
+
+async function kv(key: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(`${stack!.gateways[0]!.url}/v1/kv/${encodeURIComponent(key)}`, {
+    ...init,
+    headers: { authorization: `Bearer ${keys.apiKey}` },
+    signal: AbortSignal.timeout(20_000),
+  });
+}
+
+const valueOf = (i: number) => `value of key ${i}: ${'x'.repeat(i % 97)}`;
+
+beforeAll(async () => {
+  home = await mkdtemp(join(tmpdir(), 'redoubt-whole-restore-'));
+  stack = await start();
+}, 300_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  if (home) await rm(home, { recursive: true, force: true });
+}, 120_000);
+
+describe('whole-cluster restore through the default CLI path', { timeout: 900_000 }, () => {
+  it('backs up, survives every data node losing its disk, and restores every key through the worker', async () => {
+    for (let i = 0; i < KEYS; i += 50) {
+      await Promise.all(
+        Array.from({ length: Math.min(50, KEYS - i) }, async (_, j) => {
+          const res = await kv(`k-${i + j}`, { method: 'PUT', body: valueOf(i + j) });
+          expect(res.status, await res.text()).toBeLessThan(300);
+        }),
+      );
+    }
+
+    const backup = await redoubt(['backup', 'now', '--json']);
+    expect(backup.code, backup.stderr + backup.stdout).toBe(0);
+    const backupReport = JSON.parse(backup.stdout) as { ok: boolean; failed: number; records: number };
+    expect(backupReport).toMatchObject({ ok: true, failed: 0 });
+    console.log(`backup now of ${KEYS} keys: ${backup.ms} ms`);
+
+    await stack!.stop();
+    stack = undefined;
+    await rm(join(home, 'data'), { recursive: true, force: true });
+    stack = await start();
+    expect((await kv('k-1')).status).toBe(404);
+
+    const restored = await redoubt(['restore', '--json']);
+    expect(restored.code, restored.stderr + restored.stdout.slice(0, 4000)).toBe(0);
+    const report = JSON.parse(restored.stdout) as { ok: boolean; total: number; restored: number };
+    expect(report).toMatchObject({ ok: true, total: 4096, restored: 4096 });
+    console.log(`restore of 4096 partitions: ${restored.ms} ms`);
+
+    const wrong: string[] = [];
+    for (let i = 0; i < KEYS; i += 50) {
+      await Promise.all(
+        Array.from({ length: Math.min(50, KEYS - i) }, async (_, j) => {
+          const res = await kv(`k-${i + j}`);
+          const body = await res.text();
+          if (res.status !== 200 || body !== valueOf(i + j)) wrong.push(`k-${i + j}: ${res.status}`);
+        }),
+      );
+    }
+    expect(wrong).toEqual([]);
+  });
+});
