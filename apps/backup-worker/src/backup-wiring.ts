@@ -48,7 +48,7 @@ export function wireBackups(options: {
     cluster: () => options.clusterMap,
     settings,
     queue: options.backupQueue,
-    roots: redisRootStore(options.redis, options.backupQueue.toKey('roots')),
+    roots: redisRootStore(options.redis, options.backupQueue.toKey('')),
     metrics,
     logger: options.logger,
     requestTimeoutMs: options.requestTimeoutMs,

@@ -73,9 +73,8 @@ export async function assembleMonitor(
   });
   queueConnection.on('error', () => undefined);
   const producer = new JobProducer(queueConnection, config.QUEUE_PREFIX);
-  const queues = [QUEUES.replicate, QUEUES.repairPartition, QUEUES.rebalanceMove, QUEUES.scrub].map((name) =>
-    producer.queue(name),
-  );
+  // Every queue, the backup and restore ones included: `redoubt status` shows them all.
+  const queues = Object.values(QUEUES).map((name) => producer.queue(name));
   const moveQueue: Queue = producer.queue(QUEUES.rebalanceMove);
 
   const initial = build(

@@ -19,6 +19,8 @@ import { processBackupJob, processRestoreJob, type BackupJobDeps } from './backu
 import { scheduleBackups } from './backup-schedule.js';
 import { loadBackupSettings } from './backup-settings.js';
 import { restoreCandidates } from './restore-partition.js';
+import { readBackupHealth, redisRootStore } from './backup-sweep.js';
+import { readdir, stat } from 'node:fs/promises';
 import { TestCluster } from './testing/test-cluster.js';
 
 const P = 8;
@@ -198,7 +200,7 @@ describe('backup and restore jobs on BullMQ', () => {
     );
   });
 
-  it('does not pile up rounds: a pair whose backup of that kind still waits is not added again', async () => {
+  it('does not pile up rounds: a pair whose backup still waits is not added again, whatever the kind', async () => {
     const idle = new Queue(QUEUES.backup, {
       connection: createRedisConnection(redis.url, 'worker'),
       prefix: `${prefix}-idle`,
@@ -212,8 +214,9 @@ describe('backup and restore jobs on BullMQ', () => {
       const second = await enqueueBackupRound(idle, pairs, 'auto', 'round-b');
       const full = await enqueueBackupRound(idle, pairs, 'full', 'round-c');
       expect(second).toEqual(first);
-      expect(full).not.toEqual(first);
-      expect(await idle.getJobCountByTypes('wait', 'prioritized')).toBe(4);
+      // One backup per (partition, target) at a time whoever asks: a full waits on the auto already there.
+      expect(full).toEqual(first);
+      expect(await idle.getJobCountByTypes('wait', 'prioritized')).toBe(2);
     } finally {
       await idle.obliterate({ force: true });
       await idle.close();
@@ -254,5 +257,59 @@ describe('backup and restore jobs on BullMQ', () => {
     });
     expect(await backupQueue.getJobSchedulers()).toEqual([]);
     await backupQueue.obliterate({ force: true }).catch(() => undefined);
+  });
+
+  it('an incremental sweep with nothing new adds no job, writes no file and costs well under a second of CPU', async () => {
+    const conn = createRedisConnection(redis.url, 'worker');
+    const idle = new Queue(QUEUES.backup, { connection: conn, prefix: `${prefix}-sweep` });
+    const roots = redisRootStore(conn, idle.toKey(''));
+    const sweepDeps: BackupJobDeps = { ...deps, queue: idle, roots };
+    let n = 0;
+    const sweep = async () =>
+      (await processBackupJob(
+        { name: BACKUP_JOB_NAMES.sweep, data: { kind: 'auto' }, id: `s${++n}`, timestamp: Date.now() } as Job,
+        sweepDeps,
+      )) as { enqueued: number; unchanged: number };
+    const files = async () => {
+      let count = 0;
+      let newest = 0;
+      for (const t of ['t1', 't2', 't3']) {
+        const entries = await readdir(join(root, t), { recursive: true, withFileTypes: true }).catch(
+          () => [],
+        );
+        for (const entry of entries) {
+          if (!entry.isFile()) continue;
+          count++;
+          newest = Math.max(newest, (await stat(join(entry.parentPath, entry.name))).mtimeMs);
+        }
+      }
+      return { count, newest };
+    };
+    try {
+      // Nothing recorded yet: every pair with data gets a job; the jobs record their roots.
+      expect((await sweep()).enqueued).toBe(P * 2);
+      for (const job of await idle.getJobs(['wait', 'prioritized'])) await processBackupJob(job, sweepDeps);
+      await idle.obliterate({ force: true });
+      const before = await files();
+      const cpu = process.cpuUsage();
+      const quiet = await sweep();
+      const used = process.cpuUsage(cpu);
+      expect(quiet).toMatchObject({ enqueued: 0, unchanged: P * 2 });
+      expect((used.user + used.system) / 1e6).toBeLessThan(0.5);
+      expect(await idle.getJobCountByTypes('wait', 'prioritized', 'delayed')).toBe(0);
+      expect(await files()).toEqual(before); // not one file written or rewritten (head.json included)
+
+      // One key changes: only its partition's pairs get a job.
+      const record = cluster.record('sweep-changed', 'new value');
+      await cluster.writeAll([record]);
+      expect((await sweep()).enqueued).toBe(2);
+      const health = await readBackupHealth(conn, idle.toKey(''));
+      expect(health.partitionsWithData).toBe(P);
+      expect(health.rpoMs).toBeLessThan(60_000);
+    } finally {
+      await idle.obliterate({ force: true });
+      await idle.close();
+      conn.disconnect();
+    }
   });
 });

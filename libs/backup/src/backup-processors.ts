@@ -194,7 +194,7 @@ async function runBackupPartitionJob(job: Job, deps: BackupJobDeps): Promise<Bac
     deps.metrics?.backupFinished(result);
     const root = result.sourceRecords === 0 ? EMPTY_ROOT : result.head.sourceRoot;
     await deps.roots
-      ?.record([[rootKey(data.partition, target.id), root]])
+      ?.record([[rootKey(data.partition, target.id), root]], result.head.coveredAt)
       .catch((error: Error) =>
         deps.logger?.warn({ err: error.message }, 'could not record the backed-up digest root'),
       );
@@ -259,6 +259,12 @@ async function runSweepJob(job: Job, deps: BackupJobDeps): Promise<BackupSweepRe
       deps.logger?.warn({ err: error.message }, 'could not record the empty partitions on the targets'),
     );
   }
+  // Unchanged pairs are current as of this sweep's listing (what "last backed up" means for the RPO).
+  await deps.roots
+    ?.record(plan.confirmed, Date.now())
+    .catch((error: Error) =>
+      deps.logger?.warn({ err: error.message }, 'could not record the unchanged partitions'),
+    );
   if (plan.pairs.length > 0) await enqueueBackupRound(deps.queue, plan.pairs, data.kind, round);
   const result: BackupSweepResult = {
     job: 'backup-sweep',
@@ -315,6 +321,15 @@ async function runDrillJob(job: Job, deps: BackupJobDeps): Promise<BackupJobResu
     requestTimeoutMs: deps.requestTimeoutMs,
   });
   deps.metrics?.drilled(result);
+  await deps.roots
+    ?.recordDrill({
+      at: Date.now(),
+      ok: result.ok,
+      rtoMs: Math.round(result.rtoMs),
+      rpoMs: result.rpoMs === null ? null : Math.round(result.rpoMs),
+      partitions: result.partitions.length,
+    })
+    .catch(() => undefined);
   const failures = result.partitions
     .filter((p) => !p.ok)
     .map((p) => `partition ${p.partition}: ${p.error?.message ?? 'failed'}`);

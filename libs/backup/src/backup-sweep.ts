@@ -9,13 +9,24 @@ import type { BackupTarget } from './backup-targets.js';
 export const EMPTY_ROOT = 'empty';
 
 /**
- * The digest root each (partition, target) was last backed up (or confirmed unchanged) at. A cache: with
- * nothing recorded, a sweep enqueues the pair and the job itself finds out (from the target) whether
- * anything changed. Keys are `<partition>/<target>`.
+ * The digest root each (partition, target) was last backed up (or confirmed unchanged) at, and when. A
+ * cache: with nothing recorded, a sweep enqueues the pair and the job itself finds out (from the target)
+ * whether anything changed. Keys are `<partition>/<target>`.
  */
 export interface BackupRootStore {
   read(): Promise<Map<string, string>>;
-  record(entries: readonly (readonly [string, string])[]): Promise<void>;
+  /** Roots and the time (ms) the backups were confirmed to cover them. */
+  record(entries: readonly (readonly [string, string])[], coveredAt: number): Promise<void>;
+  /** The last restore drill (shown by `redoubt status`). */
+  recordDrill(drill: LastDrill): Promise<void>;
+}
+
+export interface LastDrill {
+  at: number;
+  ok: boolean;
+  rtoMs: number;
+  rpoMs: number | null;
+  partitions: number;
 }
 
 export const rootKey = (partition: number, target: string) => `${partition}/${target}`;
@@ -26,15 +37,66 @@ export interface RootHash {
   hset(key: string, values: Record<string, string>): Promise<unknown>;
 }
 
-/** The store in the queues' Redis: one hash, `<prefix>:backup:roots` (`queue.toKey('roots')`), read whole by a sweep. */
-export function redisRootStore(redis: RootHash, key: string): BackupRootStore {
+/**
+ * The store in the queues' Redis, beside the backup queue (`base` = `queue.toKey('')`): hashes
+ * `<base>roots` and `<base>covered` (field per pair) and `<base>drill`. A sweep reads the roots whole.
+ */
+export function redisRootStore(redis: RootHash, base: string): BackupRootStore {
   return {
     async read() {
-      return new Map(Object.entries(await redis.hgetall(key)));
+      return new Map(Object.entries(await redis.hgetall(`${base}roots`)));
     },
-    async record(entries) {
-      if (entries.length > 0) await redis.hset(key, Object.fromEntries(entries));
+    async record(entries, coveredAt) {
+      if (entries.length === 0) return;
+      await redis.hset(`${base}roots`, Object.fromEntries(entries));
+      await redis.hset(`${base}covered`, Object.fromEntries(entries.map(([k]) => [k, String(coveredAt)])));
     },
+    async recordDrill(drill) {
+      await redis.hset(`${base}drill`, { last: JSON.stringify(drill) });
+    },
+  };
+}
+
+export interface BackupHealth {
+  /** Partitions whose last backed-up root holds data. */
+  partitionsWithData: number;
+  /** Age (ms) of the oldest newest-backup across those partitions: the RPO now; null without any. */
+  rpoMs: number | null;
+  stalestPartition: number | null;
+  lastDrill: LastDrill | null;
+}
+
+/** What `redoubt status` shows about backups, from the store's hashes. */
+export async function readBackupHealth(
+  redis: RootHash,
+  base: string,
+  now = Date.now(),
+): Promise<BackupHealth> {
+  const [roots, covered, drill] = await Promise.all([
+    redis.hgetall(`${base}roots`),
+    redis.hgetall(`${base}covered`),
+    redis.hgetall(`${base}drill`),
+  ]);
+  const newest = new Map<number, number>();
+  for (const [key, root] of Object.entries(roots)) {
+    if (root === EMPTY_ROOT) continue;
+    const partition = Number(key.slice(0, key.indexOf('/')));
+    const at = Number(covered[key] ?? 0);
+    newest.set(partition, Math.max(newest.get(partition) ?? 0, at));
+  }
+  let stalest: [number, number] | null = null;
+  for (const [partition, at] of newest) if (!stalest || at < stalest[1]) stalest = [partition, at];
+  let lastDrill: LastDrill | null = null;
+  try {
+    lastDrill = drill.last ? (JSON.parse(drill.last) as LastDrill) : null;
+  } catch {
+    lastDrill = null;
+  }
+  return {
+    partitionsWithData: newest.size,
+    rpoMs: stalest ? Math.max(0, now - stalest[1]) : null,
+    stalestPartition: stalest ? stalest[0] : null,
+    lastDrill,
   };
 }
 
@@ -91,6 +153,8 @@ export interface SweepPlan {
   pairs: { partition: number; target: string }[];
   /** Pairs skipped because their root equals the one last backed up. */
   unchanged: number;
+  /** Those pairs with their root (recorded again with the sweep's time: they are current). */
+  confirmed: [string, string][];
   /** Partitions without any record and never backed up: no job, no file. */
   empty: number;
   /** Per target, its partitions that hold nothing and have no backup there (for coverage.json). */
@@ -109,7 +173,7 @@ export function planSweep(options: {
   partitions?: readonly number[];
   targets?: readonly string[];
 }): SweepPlan {
-  const plan: SweepPlan = { pairs: [], unchanged: 0, empty: 0, emptyByTarget: new Map() };
+  const plan: SweepPlan = { pairs: [], unchanged: 0, confirmed: [], empty: 0, emptyByTarget: new Map() };
   const emptyPartitions = new Set<number>();
   for (const pair of backupPairs(options.matrix, options)) {
     const recorded = options.recorded.get(rootKey(pair.partition, pair.target));
@@ -125,6 +189,7 @@ export function planSweep(options: {
     }
     if (options.kind !== 'full' && root !== undefined && root === recorded) {
       plan.unchanged++;
+      plan.confirmed.push([rootKey(pair.partition, pair.target), root]);
       continue;
     }
     plan.pairs.push(pair);

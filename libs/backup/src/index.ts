@@ -178,6 +178,9 @@ export {
 export {
   EMPTY_ROOT,
   type BackupRootStore,
+  type BackupHealth,
+  type LastDrill,
+  readBackupHealth,
   type RootHash,
   type SourceRoots,
   type SweepPlan,

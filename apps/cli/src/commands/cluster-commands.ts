@@ -9,6 +9,7 @@ import {
   renderStatus,
   type PlacementView,
 } from './cluster/cluster-tables.js';
+import { backupHealth, renderBackupHealth } from './cluster/backup-health.js';
 import { MonitorClient } from './cluster/monitor-client.js';
 import { resolveMonitorTarget } from './cluster/monitor-target.js';
 
@@ -102,7 +103,13 @@ export function registerClusterCommands(program: Command): void {
   ).action(async (options: { events: number }, command: Command) => {
     const { client, json } = clientFor(command);
     const status = await client.get<ClusterStatus>(`/v1/cluster?events=${options.events}`);
-    print(json, status, () => renderStatus({ ...status, events: status.events.slice(0, options.events) }));
+    const backups = (await backupHealth()) ?? null;
+    print(
+      json,
+      { ...status, backups },
+      () =>
+        `${renderStatus({ ...status, events: status.events.slice(0, options.events) })}\n${renderBackupHealth(backups ?? undefined)}`,
+    );
   });
 
   const placement = program.command('placement').description('the placement matrix: show it, plan a change');

@@ -117,7 +117,7 @@ export async function backupNow(options: BackupNowOptions, out: Output): Promise
       // backed up (kept by the worker beside the queue); empty partitions need nothing.
       const source = await sourceRoots(map, { timeoutMs: 10_000 });
       const recorded = session
-        ? await redisRootStore(session.connection, session.queue.toKey('roots'))
+        ? await redisRootStore(session.connection, session.queue.toKey(''))
             .read()
             .catch(() => new Map<string, string>())
         : new Map<string, string>();
