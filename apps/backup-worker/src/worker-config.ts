@@ -18,7 +18,8 @@ export const workerConfigSchema = z
     REPAIR_CONCURRENCY: env.positiveInt().default(2),
     MOVE_CONCURRENCY: env.positiveInt().default(1),
     SCRUB_CONCURRENCY: env.positiveInt().default(1),
-    BACKUP_CONCURRENCY: env.positiveInt().default(2),
+    /** Backup jobs at once: the bound on the share of the machine backups take from client traffic. */
+    BACKUP_CONCURRENCY: env.positiveInt().default(4),
     RESTORE_CONCURRENCY: env.positiveInt().default(4),
     /** Cap on data moved by this worker (all jobs together), MB/s (10^6 bytes); 0 = no cap. */
     BANDWIDTH_LIMIT_MB_S: z.coerce.number().min(0).default(100),
