@@ -263,8 +263,7 @@ async function runSweepJob(job: Job, deps: BackupJobDeps): Promise<BackupSweepRe
   // and so is a partition with nothing in it: neither is "too old" or "missing" for the alerts.
   const now = Date.now();
   for (const [key] of plan.confirmed) deps.metrics?.recordCoverage(Number(key.split('/')[0]), now);
-  for (const list of plan.emptyByTarget.values())
-    for (const p of list) deps.metrics?.recordCoverage(p, now);
+  for (const list of plan.emptyByTarget.values()) for (const p of list) deps.metrics?.recordCoverage(p, now);
   await deps.roots
     ?.record(plan.confirmed, Date.now())
     .catch((error: Error) =>

@@ -29,7 +29,7 @@ export function registerBackupCommands(program: Command): void {
   backup
     .command('now')
     .description(
-      'back up now: one backup per partition and target of the backup matrix (incremental when a chain exists)',
+      'back up now: every partition and target of the backup matrix whose data changed since its last backup (incremental when a chain exists); waits on backups already running',
     )
     .option('-p, --partition <list>', 'only these partitions (e.g. 0-15,42)')
     .option('-t, --target <ids>', 'only these targets (comma-separated ids)')
@@ -41,9 +41,11 @@ export function registerBackupCommands(program: Command): void {
 
   backup
     .command('list')
-    .description('list the backups on the targets (from their manifests)')
-    .option('-p, --partition <list>', 'only these partitions')
-    .option('--backups', 'one row per backup instead of per partition and target')
+    .description(
+      'summary of the backups per target (partitions covered, newest and oldest, bytes, problems); details with --partition',
+    )
+    .option('-p, --partition <list>', 'a table of these partitions (per partition and target)')
+    .option('--backups', 'a table with one row per backup')
     .option('--json', 'machine-readable output')
     .action((options, command: Command) => runCommand(json(command), (out) => backupList(options, out)));
 

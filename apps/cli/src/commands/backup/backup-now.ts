@@ -116,11 +116,17 @@ export async function backupNow(options: BackupNowOptions, out: Output): Promise
       // What changed, before any job exists: one digest listing per data node against the roots last
       // backed up (kept by the worker beside the queue); empty partitions need nothing.
       const source = await sourceRoots(map, { timeoutMs: 10_000 });
-      const recorded = session
-        ? await redisRootStore(session.connection, session.queue.toKey(''))
-            .read()
-            .catch(() => new Map<string, string>())
-        : new Map<string, string>();
+      let recorded = new Map<string, string>();
+      if (session) {
+        try {
+          await session.queue.waitUntilReady(); // the connection has no offline queue
+          recorded = await redisRootStore(session.connection, session.queue.toKey('')).read();
+        } catch (error) {
+          out.line(
+            `cannot read the backed-up roots (${(error as Error).message}): every partition with data is asked`,
+          );
+        }
+      }
       const plan = planSweep({ matrix, kind, source, recorded, partitions, targets });
       report.total =
         plan.pairs.length +

@@ -1,0 +1,94 @@
+/**
+ * What backups cost client traffic: client PUT throughput through a gateway of the local stack (4096
+ * partitions, 3 data nodes, the backup-worker with BACKUP_CONCURRENCY as configured) without any backup
+ * running, then while `redoubt backup now` runs back to back (each run backs up what the PUTs changed),
+ * and how long `backup now` takes when nothing changed. Bounded: BENCH_SECONDS per phase (default 15).
+ * Writes bench/results/backup-load-<timestamp>.json.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateSecret, startLocalStack } from '@redoubt/local-stack';
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 15);
+const clients = Number(process.env.BENCH_CLIENTS ?? 16);
+const bin = fileURLToPath(new URL('../bin/redoubt.mjs', import.meta.url));
+const results = fileURLToPath(new URL('../../../bench/results/', import.meta.url));
+// No scheduled sweep: the bench decides when backups run.
+process.env.BACKUP_INCREMENTAL_EVERY_MS = '0';
+process.env.BACKUP_FULL_EVERY_MS = '0';
+process.env.BACKUP_DRILL_EVERY_MS = '0';
+process.env.BACKUP_VERIFY_EVERY_MS = '0';
+
+const home = await mkdtemp(join(os.tmpdir(), 'redoubt-backup-load-'));
+const keys = { apiKey: generateSecret(), adminKey: generateSecret(), clusterToken: generateSecret() };
+const stack = await startLocalStack({ home, dataNodes: 3, gateways: 1, backups: true, keys, log: 'ignore' });
+const gateway = stack.gateways[0]!.url;
+
+function cli(args: string[]): Promise<{ code: number | null; ms: number }> {
+  const begun = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      env: { ...process.env, REDOUBT_HOME: home },
+      stdio: 'ignore',
+    });
+    child.on('exit', (code) => resolve({ code, ms: Date.now() - begun }));
+  });
+}
+
+/** PUTs of 256-byte values to random keys from `clients` loops for `seconds`; returns PUTs per second. */
+async function putLoad(): Promise<number> {
+  const value = 'v'.repeat(256);
+  const end = Date.now() + seconds * 1000;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: clients }, async (_, c) => {
+      for (let i = 0; Date.now() < end; i++) {
+        const res = await fetch(`${gateway}/v1/kv/load-${c}-${i % 2000}`, {
+          method: 'PUT',
+          body: value,
+          headers: { authorization: `Bearer ${keys.apiKey}` },
+        });
+        await res.arrayBuffer();
+        if (res.ok) done++;
+      }
+    }),
+  );
+  return done / seconds;
+}
+
+try {
+  await putLoad(); // warm up, and data in most partitions
+  const baseline = await putLoad();
+  let running = true;
+  const runs: number[] = [];
+  const sweeping = (async () => {
+    while (running) runs.push((await cli(['backup', 'now'])).ms);
+  })();
+  const duringBackup = await putLoad();
+  running = false;
+  await sweeping;
+  const idle = await cli(['backup', 'now']); // nothing changed since the last run finished... almost
+  const idleAgain = await cli(['backup', 'now']);
+  const report = {
+    at: new Date().toISOString(),
+    seconds,
+    clients,
+    loadAverage: os.loadavg(),
+    backupConcurrency: Number(process.env.BACKUP_CONCURRENCY ?? 4),
+    putsPerSecond: { baseline: Math.round(baseline), duringBackup: Math.round(duringBackup) },
+    ratio: Math.round((duringBackup / baseline) * 100) / 100,
+    backupNowRunsMs: runs,
+    idleBackupNowMs: [idle.ms, idleAgain.ms],
+  };
+  mkdirSync(results, { recursive: true });
+  const file = join(results, `backup-load-${report.at.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
+  console.log(JSON.stringify(report, null, 2), `\nwritten to ${file}`);
+} finally {
+  await stack.stop();
+  await rm(home, { recursive: true, force: true });
+}
