@@ -187,16 +187,18 @@ describe('data node internal API', () => {
     expect((await client.scrub()).corrupt).toEqual([]);
   });
 
-  it('reports digests and partitions, and drops a partition', async () => {
+  it('reports digests and partitions (with their roots), and drops a partition', async () => {
     const keys = keysIn(11, P, 20, 'drop');
     await Promise.all(keys.map((key, i) => client.put(11, record(key, `v${i}`, version(1 + i)))));
     const digest = await client.digest(11);
     expect(digest).toMatchObject({ partition: 11, records: 20 });
     expect(digest.buckets).toHaveLength(64);
+    // The listing carries each partition's digest root: one call answers a whole backup sweep.
     expect((await client.listPartitions()).find((s) => s.partition === 11)).toEqual({
       partition: 11,
       records: 20,
       bytes: digest.bytes,
+      root: digest.root,
     });
     await client.dropPartition(11);
     expect(await client.digest(11)).toMatchObject({ records: 0, bytes: 0 });

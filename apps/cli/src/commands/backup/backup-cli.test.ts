@@ -170,7 +170,8 @@ describe('redoubt backup / restore', { timeout: 180_000 }, () => {
     });
 
     const human = await redoubt(['backup', 'list']);
-    expect(human.stdout).toMatch(/target t1 \(.*\): \d+ backup\(s\)/);
+    expect(human.stdout).toMatch(/target t1 \(.*\): \d+ partition\(s\) covered, \d+ backup\(s\)/);
+    expect(human.stdout).toContain('problems: none');
 
     const ok = await redoubt(['backup', 'verify', '--deep', '--json']);
     expect(ok.code, ok.stderr).toBe(0);
