@@ -1,10 +1,9 @@
 import { UnrecoverableError, type Job, type Queue } from 'bullmq';
 import type { DataNodeApi } from '@redoubt/cluster-client';
-import { RedoubtError } from '@redoubt/errors';
-import type { PlacementMatrix } from '@redoubt/placement';
+import { RedoubtError, toRedoubtError } from '@redoubt/errors';
 import { failPermanentErrorsAtOnce, parseJobData } from '@redoubt/queues';
 import type { Logger } from '@redoubt/telemetry';
-import { partitionsOnTarget, readHead } from './backup-catalog.js';
+import { partitionsOnTarget } from './backup-catalog.js';
 import {
   BACKUP_JOB_NAMES,
   RESTORE_JOB_NAMES,
@@ -27,7 +26,8 @@ import {
   type BackupRootStore,
 } from './backup-sweep.js';
 import type { BackupSettings } from './backup-settings.js';
-import { backupMatrix, targetById, targetsOfPartition } from './backup-targets.js';
+import { targetById } from './backup-targets.js';
+import { backupMatrixFor } from './backup-matrix-memo.js';
 import { runRestoreDrill, samplePartitions, type DrillResult } from './restore-drill.js';
 import { restorePartition, type PartitionRestoreResult } from './restore-partition.js';
 import { pruneBackups } from './retention.js';
@@ -116,18 +116,19 @@ const PERMANENT = new Set([
   'AUTH_INVALID',
 ]);
 
-function permanentAware<R>(body: () => Promise<R>): Promise<R> {
-  return failPermanentErrorsAtOnce(PERMANENT, body);
-}
-
-let cachedMatrix: { key: string; matrix: PlacementMatrix } | undefined;
-
-/** The backup matrix for these settings and P (memoised: building it for 4096 partitions is not free). */
-export function backupMatrixFor(settings: BackupSettings, partitions: number): PlacementMatrix {
-  const key = `${partitions}/${settings.copies}/${settings.targets.map((t) => `${t.id}@${t.zone ?? ''}:${t.weight ?? 1}`).join(',')}`;
-  if (cachedMatrix?.key !== key)
-    cachedMatrix = { key, matrix: backupMatrix(settings.targets, partitions, settings.copies) };
-  return cachedMatrix.matrix;
+/**
+ * Runs a job body: permanent errors fail at once, and every failure reads `CODE: message (where)` in the
+ * job's failed reason (what `redoubt backup now` and Bull Board show), retried ones included.
+ */
+async function permanentAware<R>(body: () => Promise<R>, where?: string): Promise<R> {
+  try {
+    return await failPermanentErrorsAtOnce(PERMANENT, body);
+  } catch (error) {
+    if (!where) throw error;
+    if (error instanceof UnrecoverableError) throw new UnrecoverableError(`${error.message} (${where})`);
+    const e = toRedoubtError(error);
+    throw new RedoubtError(e.code, `${e.code}: ${e.message} (${where})`, e.details);
+  }
 }
 
 /**
@@ -226,7 +227,7 @@ async function runBackupPartitionJob(job: Job, deps: BackupJobDeps): Promise<Bac
       durationMs: Math.round(result.durationMs),
       pruned,
     };
-  });
+  }, `partition ${data.partition}, target ${data.target}`);
 }
 
 /**
@@ -410,23 +411,4 @@ export async function processRestoreJob(job: Job, deps: BackupJobDeps): Promise<
   const message = `${code}: ${result.error?.message ?? 'restore failed'}`;
   if (PERMANENT.has(code)) throw new UnrecoverableError(message);
   throw new Error(message);
-}
-
-/**
- * Seeds the "last success" metrics from the targets' head files (one small read per partition and target),
- * so a restarted worker does not report every partition as never backed up.
- */
-export async function primeBackupMetrics(
-  metrics: BackupMetrics,
-  settings: BackupSettings,
-  partitions: number,
-): Promise<void> {
-  metrics.expectPartitions(partitions);
-  const matrix = backupMatrixFor(settings, partitions);
-  for (let p = 0; p < partitions; p++) {
-    for (const target of targetsOfPartition(matrix, settings.targets, p)) {
-      const head = await readHead(target, p);
-      if (head) metrics.recordCoverage(p, head.coveredAt);
-    }
-  }
 }

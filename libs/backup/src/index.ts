@@ -141,9 +141,8 @@ export {
   type BackupSweepResult,
   processBackupJob,
   processRestoreJob,
-  primeBackupMetrics,
-  backupMatrixFor,
 } from './backup-processors.js';
+export { primeBackupMetrics, backupMatrixFor } from './backup-matrix-memo.js';
 export { scheduleBackups } from './backup-schedule.js';
 export { fanOut } from './fan-out.js';
 export { assertTargetWritable } from './target-probe.js';
