@@ -12,6 +12,7 @@ import {
 import type { ClusterMap } from '@redoubt/cluster-client';
 import type { JobProcessor } from '@redoubt/queues';
 import type { Logger, Registry } from '@redoubt/telemetry';
+import { withBackgroundShare } from './background-share.js';
 
 export interface BackupWiring {
   backupProcessor: JobProcessor;
@@ -33,6 +34,8 @@ export function wireBackups(options: {
   clusterMap: ClusterMap;
   partitions: number;
   requestTimeoutMs: number;
+  /** BACKUP_MAX_SHARE: the share of a backup slot's time scheduled backups may use. */
+  maxShare: number;
   logger: Logger;
 }): BackupWiring | undefined {
   if (!options.env.BACKUP_TARGETS) {
@@ -54,7 +57,10 @@ export function wireBackups(options: {
     requestTimeoutMs: options.requestTimeoutMs,
   };
   return {
-    backupProcessor: (job, signal) => processBackupJob(job, { ...deps, signal }),
+    backupProcessor: withBackgroundShare(
+      (job, signal) => processBackupJob(job, { ...deps, signal }),
+      options.maxShare,
+    ),
     restoreProcessor: (job, signal) => processRestoreJob(job, { ...deps, signal }),
     ensureSchedules: async () => {
       await scheduleBackups(options.backupQueue, settings.cadence);

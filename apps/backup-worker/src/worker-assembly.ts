@@ -101,6 +101,7 @@ export function assembleWorker(
     clusterMap: map,
     partitions: config.PARTITIONS,
     requestTimeoutMs: config.REPLICA_TIMEOUT_MS,
+    maxShare: config.BACKUP_MAX_SHARE,
     logger,
   });
   const queues = [

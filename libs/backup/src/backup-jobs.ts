@@ -42,6 +42,8 @@ export const backupPartitionJobSchema = z.object({
   target: targetId,
   kind: kind.default('auto'),
   round: z.string().min(1).max(64),
+  /** Asked by an operator (`redoubt backup now`): runs without the background share limit. */
+  interactive: z.boolean().optional(),
 });
 export type BackupPartitionJob = z.infer<typeof backupPartitionJobSchema>;
 
@@ -136,11 +138,18 @@ export async function enqueueBackupRound(
   kindOfRound: BackupPartitionJob['kind'],
   round: string,
   options: JobsOptions = {},
+  interactive = false,
 ): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < pairs.length; i += 1_000) {
     const slice = pairs.slice(i, i + 1_000).map(({ partition: p, target }) => {
-      const data: BackupPartitionJob = { partition: p, target, kind: kindOfRound, round };
+      const data: BackupPartitionJob = {
+        partition: p,
+        target,
+        kind: kindOfRound,
+        round,
+        ...(interactive ? { interactive: true } : {}),
+      };
       return {
         name: BACKUP_JOB_NAMES.partition,
         data,

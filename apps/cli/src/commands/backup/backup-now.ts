@@ -273,7 +273,7 @@ async function runInWorker(
       // Someone else's backup that began before we asked: ask for a fresh one, and follow it instead.
       again.push(pair);
       retry = retry.then(async () => {
-        const [id] = await enqueueBackupRound(queue, [pair], kind, `${round}r`);
+        const [id] = await enqueueBackupRound(queue, [pair], kind, `${round}r`, {}, true);
         byId.set(id!, pair);
         waiter.expect([id!]);
       });
@@ -307,7 +307,7 @@ async function runInWorker(
       });
     }
   });
-  const ids = await enqueueBackupRound(queue, pairs, kind, round);
+  const ids = await enqueueBackupRound(queue, pairs, kind, round, {}, true);
   ids.forEach((id, i) => byId.set(id, pairs[i]!));
   waiter.expect(ids);
   // A re-asked pair is expected before its first job leaves `pending`, so wait() never ends early.
