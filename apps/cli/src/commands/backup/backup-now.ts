@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   assertTargetWritable,
+  backupJobId,
   backupMatrixFor,
   backupPartition,
   enqueueBackupRound,
@@ -310,6 +311,18 @@ async function runInWorker(
   const ids = await enqueueBackupRound(queue, pairs, kind, round, {}, true);
   ids.forEach((id, i) => byId.set(id, pairs[i]!));
   waiter.expect(ids);
+  // Pairs that joined a scheduled job still waiting: mark it interactive, so it is not held back by the
+  // worker's background share (BACKUP_MAX_SHARE) while an operator waits for it.
+  const joined = ids.filter((id, i) => id !== backupJobId({ ...pairs[i]!, kind, round }));
+  for (let i = 0; i < joined.length; i += 100) {
+    await Promise.all(
+      joined.slice(i, i + 100).map(async (id) => {
+        const job = await queue.getJob(id).catch(() => undefined);
+        if (job && (await job.isWaiting().catch(() => false)))
+          await job.updateData({ ...job.data, interactive: true }).catch(() => undefined);
+      }),
+    );
+  }
   // A re-asked pair is expected before its first job leaves `pending`, so wait() never ends early.
   for (;;) {
     await waiter.wait(timeoutSeconds * 1000);
