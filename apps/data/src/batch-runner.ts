@@ -22,8 +22,8 @@ export function opsOf(body: { ops?: unknown } | undefined): BatchOp[] {
 }
 
 /**
- * Gets are answered from the store at once; all puts go into one write transaction (which lmdb-js may
- * share with other batches: group commit), resolved only once that commit is durable. Each op gets its
+ * Gets are answered from the store at once; all puts go into one write transaction (which the
+ * engine may share with other batches: the log's flush group, or lmdb-js's transaction: group commit), resolved only once that commit is durable. Each op gets its
  * own result or error.
  */
 export async function runBatch(

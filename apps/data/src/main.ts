@@ -75,7 +75,7 @@ logger.info(
   'data node listening',
 );
 
-// SIGTERM: stop accepting, let in-flight requests (and their commits) finish, then close LMDB.
+// SIGTERM: stop accepting, let in-flight requests (and their commits) finish, then close the store.
 // Batch channels are upgraded sockets that HTTP's idle sweep does not see, yet server.close() waits for
 // them: at the signal each ends once its frames in flight are answered.
 for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => channels.close());

@@ -30,7 +30,7 @@ interface PendingOp {
  * Coalesces concurrent calls to one data node into batch requests. While fewer than `maxInFlight`
  * batches are out, a call leaves at once (with whatever else arrived in the same microtask turn): low
  * latency at low load. When all slots are busy, calls queue and leave together as one batch as soon as a
- * slot frees: at high load, one HTTP request and one LMDB commit carry many client writes.
+ * slot frees: at high load, one request and one durable commit carry many client writes.
  *
  * Every op has its own deadline (queueing included): when it passes, that op alone fails with
  * REPLICA_TIMEOUT, whether it was still queued (then it is never sent) or already on the wire (then its

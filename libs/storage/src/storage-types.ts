@@ -11,8 +11,10 @@ export interface RecordStoreOptions {
   /** Records the background recount (after an unclean shutdown) walks between yields. Default 2048. */
   recountChunk?: number;
   /**
-   * The storage engine: `lmdb` (a B-tree, the default) or `log` (append-only segments and an in-memory
-   * key directory). A directory written by one engine is refused by the other.
+   * The storage engine: `log` (append-only segments and an in-memory key directory; what data nodes run,
+   * apps/data `STORE_ENGINE` default `log`) or `lmdb` (a B-tree). Omitted, `RecordStore.open` opens `lmdb`
+   * (the engine before the log existed; the LMDB tests and the backup restore drill's scratch
+   * store rely on it). A directory written by one engine is refused by the other.
    */
   engine?: StoreEngine;
   /** Log engine: the size at which a segment is sealed and the next one started. Default 64 MiB. */
