@@ -77,6 +77,8 @@ export function createMonitorApi(options: {
   clusterToken: string;
   logger: Logger;
   registry: Registry;
+  /** The zone of a data node added without one (Kubernetes: from its pod's Node); undefined: its own id. */
+  zoneOf?: (node: string) => Promise<string | undefined>;
 }): Express {
   const { controller, subscriber, logger } = options;
   const app = createServiceApp({
@@ -121,11 +123,12 @@ export function createMonitorApi(options: {
 
   app.post('/v1/placement/plan', admin, json, async (req, res) => {
     const body = parse(planBody, req.body);
+    const zone = body.action === 'add' ? (body.zone ?? (await options.zoneOf?.(body.node))) : undefined;
     const change: MembershipChange =
       body.action === 'add'
         ? {
             kind: 'add',
-            servers: [{ id: body.node, zone: body.zone ?? body.node, weight: body.weight ?? 1 }],
+            servers: [{ id: body.node, zone: zone ?? body.node, weight: body.weight ?? 1 }],
           }
         : { kind: body.action, node: body.node };
     res.json({ preview: await controller.preview(change) });
@@ -136,7 +139,13 @@ export function createMonitorApi(options: {
     const body = parse(addBody, req.body);
     logger.info({ node: body.id, url: body.url, requestId: req.id }, 'operator: add node');
     const result = await controller.applyOperatorChange(
-      { kind: 'add', node: body.id, url: body.url, zone: body.zone, weight: body.weight },
+      {
+        kind: 'add',
+        node: body.id,
+        url: body.url,
+        zone: body.zone ?? (await options.zoneOf?.(body.id)),
+        weight: body.weight,
+      },
       { expectedEpoch: body.expectedEpoch, force: body.force },
     );
     res.status(202).json(result);

@@ -10,11 +10,17 @@ import {
   PlacementStore,
   PlacementSubscriber,
 } from '@redoubt/membership';
-import { createDriver, orchestratorName, type OrchestratorDriver } from '@redoubt/orchestrator';
+import {
+  createDriver,
+  KubernetesDriver,
+  orchestratorName,
+  type OrchestratorDriver,
+} from '@redoubt/orchestrator';
 import { build } from '@redoubt/placement';
 import { createRedisConnection, JobProducer, QUEUES } from '@redoubt/queues';
 import { RecoveryController, type WatchedService } from '@redoubt/recovery';
 import { createMetricsRegistry, type Logger } from '@redoubt/telemetry';
+import { resolvePlacementZone } from './kubernetes-zones.js';
 import { createMonitorApi } from './monitor-api.js';
 import { kindOf, type MonitorConfig } from './monitor-config.js';
 import { registerMonitorMetrics } from './monitor-metrics.js';
@@ -107,6 +113,8 @@ export async function assembleMonitor(
     adminKey: config.ADMIN_KEY,
     dockerSocket: config.DOCKER_SOCKET,
     composeProject: config.COMPOSE_PROJECT,
+    namespace: config.KUBERNETES_NAMESPACE,
+    podSelector: config.KUBERNETES_POD_SELECTOR,
   });
   const clients = new Map<string, DataNodeApi>();
   const dataNode = (address: { id: string; url: string }): DataNodeApi => {
@@ -167,6 +175,19 @@ export async function assembleMonitor(
     clusterToken: config.CLUSTER_TOKEN,
     logger,
     registry,
+    zoneOf:
+      driver instanceof KubernetesDriver
+        ? async (node) =>
+            resolvePlacementZone(node, (await controller.status(0)).nodes, (pod) => driver.zoneOf(pod)).catch(
+              (error: unknown) => {
+                logger.warn(
+                  { node, err: (error as Error).message },
+                  'zone not resolved; the node is its own zone',
+                );
+                return undefined;
+              },
+            )
+        : undefined,
   });
 
   return {

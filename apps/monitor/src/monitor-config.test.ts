@@ -59,6 +59,18 @@ describe('monitor configuration', () => {
 
   it('names every wrong variable at once', () => {
     expect(problems({ ...base, ORCHESTRATOR: 'local' })).toContain('SUPERVISOR_URL');
+    expect(problems({ ...base, ORCHESTRATOR: 'kubernetes' })).toEqual([
+      'KUBERNETES_NAMESPACE',
+      'KUBERNETES_POD_SELECTOR',
+    ]);
+    expect(
+      problems({
+        ...base,
+        ORCHESTRATOR: 'kubernetes',
+        KUBERNETES_NAMESPACE: 'Not_A_Namespace',
+        KUBERNETES_POD_SELECTOR: 'app.kubernetes.io/instance=redoubt',
+      }),
+    ).toEqual(['KUBERNETES_NAMESPACE']);
     expect(problems({ ...base, WRITE_QUORUM: '4' })).toContain('WRITE_QUORUM');
     expect(problems({ ...base, REPLICAS: '4', WRITE_QUORUM: '2' })).toContain('DATA_NODES');
     expect(problems({ ...base, SERVICES: 'gw1=ftp://x' })).toContain('SERVICES');

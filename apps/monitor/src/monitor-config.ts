@@ -79,10 +79,15 @@ export const monitorConfigSchema = z
     /** After the monitor started or restarted a service, how long it may boot before it counts as hung. */
     RESTART_STARTUP_GRACE_MS: env.positiveInt().default(10_000),
     REPAIR_ON_RETURN: env.booleanFlag().default(true),
-    ORCHESTRATOR: z.enum(['local', 'docker', 'none']).default('none'),
+    ORCHESTRATOR: z.enum(['local', 'docker', 'kubernetes', 'none']).default('none'),
     SUPERVISOR_URL: optional(env.httpUrl()),
     DOCKER_SOCKET: z.string().min(1).default('/var/run/docker.sock'),
     COMPOSE_PROJECT: optional(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be a compose project name')),
+    /** kubernetes: the release's namespace (downward API metadata.namespace) and its pods' label selector. */
+    KUBERNETES_NAMESPACE: optional(
+      z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a namespace name'),
+    ),
+    KUBERNETES_POD_SELECTOR: optional(z.string().regex(/^\S+=\S+(,\S+=\S+)*$/, 'must be label=value,...')),
     /** How the orchestrator calls each service when its own naming does not fit: `name=process,...`. */
     ORCHESTRATOR_NAMES: pairList('name=orchestrator-name', (_name, target) =>
       /^[A-Za-z0-9_.-]{1,128}$/.test(target) ? undefined : `"${target}" is not a process or service name`,
@@ -99,6 +104,10 @@ export const monitorConfigSchema = z
         path: ['SUPERVISOR_URL'],
         message: 'is required when ORCHESTRATOR=local',
       });
+    if (config.ORCHESTRATOR === 'kubernetes')
+      for (const key of ['KUBERNETES_NAMESPACE', 'KUBERNETES_POD_SELECTOR'] as const)
+        if (!config[key])
+          ctx.addIssue({ code: 'custom', path: [key], message: 'is required when ORCHESTRATOR=kubernetes' });
     if (config.DATA_NODES.length < config.REPLICAS)
       ctx.addIssue({
         code: 'custom',

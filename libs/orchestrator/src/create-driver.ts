@@ -1,11 +1,12 @@
 import { RedoubtError } from '@redoubt/errors';
 import { DockerDriver } from './docker-driver.js';
+import { KubernetesDriver } from './kubernetes-driver.js';
 import { NoneDriver } from './none-driver.js';
-import type { OrchestratorDriver } from './orchestrator-driver.js';
+import type { OrchestratorDriver, OrchestratorKind } from './orchestrator-driver.js';
 import { SupervisorDriver } from './supervisor-driver.js';
 
 export interface DriverSettings {
-  kind: 'local' | 'docker' | 'none';
+  kind: OrchestratorKind;
   /** local: the supervisor's control API. */
   supervisorUrl?: string;
   /** local: the admin key of the control API. */
@@ -13,6 +14,9 @@ export interface DriverSettings {
   /** docker */
   dockerSocket?: string;
   composeProject?: string;
+  /** kubernetes: the release's namespace and the label selector of its pods. */
+  namespace?: string;
+  podSelector?: string;
   /** local: how often the process list is read. */
   pollIntervalMs?: number;
 }
@@ -29,6 +33,13 @@ export function createDriver(settings: DriverSettings): OrchestratorDriver {
       });
     case 'docker':
       return new DockerDriver({ socketPath: settings.dockerSocket, project: settings.composeProject });
+    case 'kubernetes':
+      if (!settings.namespace || !settings.podSelector)
+        throw new RedoubtError(
+          'CONFIG_INVALID',
+          'ORCHESTRATOR=kubernetes needs KUBERNETES_NAMESPACE and KUBERNETES_POD_SELECTOR',
+        );
+      return new KubernetesDriver({ namespace: settings.namespace, selector: settings.podSelector });
     case 'none':
       return new NoneDriver();
   }

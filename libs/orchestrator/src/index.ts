@@ -1,5 +1,6 @@
 export type {
   OrchestratorDriver,
+  OrchestratorKind,
   RuntimeAction,
   RuntimeEvent,
   RuntimeState,
@@ -12,6 +13,15 @@ export {
   COMPOSE_SERVICE_LABEL,
   type DockerDriverOptions,
 } from './docker-driver.js';
+export { KubernetesDriver, type KubernetesDriverOptions } from './kubernetes-driver.js';
+export {
+  SERVICE_LABEL,
+  ZONE_LABEL,
+  podChange,
+  podRuntime,
+  podsToDelete,
+  type PodRuntime,
+} from './kubernetes-pod-state.js';
 export { NoneDriver } from './none-driver.js';
 export { createDriver, type DriverSettings } from './create-driver.js';
 export { orchestratorName } from './service-names.js';

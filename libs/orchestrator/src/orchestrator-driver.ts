@@ -33,13 +33,16 @@ export interface RuntimeEvent {
   detail: string;
 }
 
+/** Which orchestrator a driver speaks to. */
+export type OrchestratorKind = 'local' | 'docker' | 'kubernetes' | 'none';
+
 /**
  * An orchestrator the monitor acts through. `local`: the supervisor of `npm start` (its control API);
- * `docker`: the Docker Engine API; `none`: watch only. Actions resolve when the orchestrator accepted
+ * `docker`: the Docker Engine API; `kubernetes`: the Kubernetes API (deletes hung pods only); `none`: watch only. Actions resolve when the orchestrator accepted
  * them and reject with ORCHESTRATOR_* errors otherwise.
  */
 export interface OrchestratorDriver {
-  readonly kind: 'local' | 'docker' | 'none';
+  readonly kind: OrchestratorKind;
   status(name: string): Promise<RuntimeStatus>;
   perform(name: string, action: RuntimeAction): Promise<void>;
   /** Subscribes to runtime changes (an event source faster than probes); returns the unsubscribe. */

@@ -14,6 +14,19 @@ describe('orchestratorName', () => {
     expect(orchestratorName({ name: 'd1', url: 'http://127.0.0.1:7101' }, 'docker')).toBe('d1');
   });
 
+  it('kubernetes: the first label of the host (a pod behind the headless Service, or a Service)', () => {
+    expect(
+      orchestratorName(
+        { name: 'redoubt-data-0', url: 'http://redoubt-data-0.redoubt-data:7101' },
+        'kubernetes',
+      ),
+    ).toBe('redoubt-data-0');
+    expect(orchestratorName({ name: 'gateway', url: 'http://redoubt-gateway:8080' }, 'kubernetes')).toBe(
+      'redoubt-gateway',
+    );
+    expect(orchestratorName({ name: 'gw', url: 'http://10.0.0.7:8080' }, 'kubernetes')).toBe('gw');
+  });
+
   it('local: the naming of npm start', () => {
     expect(orchestratorName({ name: 'd12', url: 'http://127.0.0.1:7112' }, 'local')).toBe('data-12');
     expect(orchestratorName({ name: 'gw2', url: 'http://127.0.0.1:8081' }, 'local')).toBe('gw-2');

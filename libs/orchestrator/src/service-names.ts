@@ -1,23 +1,27 @@
+import type { OrchestratorKind } from './orchestrator-driver.js';
+
 /**
  * How a watched service is called by the orchestrator. The monitor knows services by their ids (data
  * nodes `d1`) or names (`gw-1`, `redis`); the local supervisor knows processes (`data-1`), Docker knows
  * compose services (the host name in the service's URL, e.g. `http://data-1:7101`).
  *
  * In order: an explicit mapping (ORCHESTRATOR_NAMES `d1=data-1,...`); for Docker, the URL's host name
- * unless it is an IP address or localhost; for the local stack, its naming (`d<i>` -> `data-<i>`,
+ * unless it is an IP address or localhost; for Kubernetes, its first label (`http://redoubt-data-0.redoubt-data:7101`
+ * -> the pod `redoubt-data-0`, `http://redoubt-gateway:8080` -> the Service's pods); for the local stack, its naming (`d<i>` -> `data-<i>`,
  * `gw<i>` -> `gw-<i>`, `w1` -> `backup-worker`, `w<i>` -> `backup-worker-<i>`); else the name itself.
  */
 export function orchestratorName(
   service: { name: string; url: string },
-  driver: 'local' | 'docker' | 'none',
+  driver: OrchestratorKind,
   explicit: ReadonlyMap<string, string> = new Map(),
 ): string {
   const mapped = explicit.get(service.name);
   if (mapped) return mapped;
-  if (driver === 'docker') {
+  if (driver === 'docker' || driver === 'kubernetes') {
     try {
       const host = new URL(service.url).hostname;
-      if (host && host !== 'localhost' && !/^[\d.]+$/.test(host) && !host.includes(':')) return host;
+      if (host && host !== 'localhost' && !/^[\d.]+$/.test(host) && !host.includes(':'))
+        return driver === 'docker' ? host : host.split('.')[0]!;
     } catch {
       // not a URL: fall through
     }

@@ -1,3 +1,4 @@
+import type { OrchestratorKind } from '@redoubt/orchestrator';
 import type { HealthSnapshot } from '@redoubt/failure-detection';
 import type { MembershipState, RecoveryEvent } from '@redoubt/membership';
 import type { Redundancy } from './redundancy.js';
@@ -38,7 +39,7 @@ export interface ClusterStatus {
     leader: boolean;
     leaderId: string | null;
     leaderUrl: string | null;
-    orchestrator: 'local' | 'docker' | 'none';
+    orchestrator: OrchestratorKind;
     redis: 'up' | 'down';
     at: number;
   };

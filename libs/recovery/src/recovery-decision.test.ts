@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { RuntimeStatus } from '@redoubt/orchestrator';
+import { podRuntime, podsToDelete, type RuntimeStatus } from '@redoubt/orchestrator';
+import { kubernetesPods as pods } from '@redoubt/orchestrator/testing';
 import { actionBackoffMs, decideAction } from './index.js';
 
 const runtime = (state: RuntimeStatus['state'], extra: Partial<RuntimeStatus> = {}): RuntimeStatus => ({
@@ -58,5 +59,39 @@ describe('decideAction', () => {
 
   it('backs off between actions on one incident', () => {
     expect([1, 2, 3, 4, 6, 10].map(actionBackoffMs)).toEqual([1_000, 2_000, 4_000, 8_000, 30_000, 30_000]);
+  });
+});
+
+describe('decideAction with the kubernetes driver (recorded pod shapes through the driver mapping)', () => {
+  const status = (pod: Parameters<typeof podRuntime>[0]): RuntimeStatus => {
+    const runtime = podRuntime(pod);
+    return { name: runtime.pod, state: runtime.state, detail: runtime.detail, disconnected: [], pid: null };
+  };
+
+  it('a hung data pod (running, not answering) is restarted = its pod deleted, after the grace', () => {
+    expect(decideAction(status(pods.hungDataPod), 1_000, 'kubernetes', settings)).toMatchObject({
+      wait: expect.stringMatching(/giving it 2000 ms/),
+    });
+    const decision = decideAction(status(pods.hungDataPod), 2_500, 'kubernetes', settings);
+    expect(decision).toMatchObject({ act: 'restart' });
+    expect(podsToDelete([pods.hungDataPod]).delete.map((p) => p.metadata?.name)).toEqual(['redoubt-data-1']);
+  });
+
+  it('what the kubelet is restarting is left to it until stuck; an evicted pod is deleted', () => {
+    expect(decideAction(status(pods.crashLoopingDataPod), 30_000, 'kubernetes', settings)).toMatchObject({
+      wait: expect.stringMatching(/CrashLoopBackOff/),
+    });
+    expect(decideAction(status(pods.crashLoopingDataPod), 61_000, 'kubernetes', settings)).toMatchObject({
+      act: 'restart',
+    });
+    expect(decideAction(status(pods.evictedGatewayPod), 0, 'kubernetes', settings)).toMatchObject({
+      act: 'start',
+    });
+  });
+
+  it('a pod on a node that stopped reporting: nothing to act on', () => {
+    expect(decideAction(status(pods.unknownPod), 120_000, 'kubernetes', settings)).toMatchObject({
+      wait: expect.stringMatching(/did not say/),
+    });
   });
 });

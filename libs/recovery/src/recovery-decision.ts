@@ -1,4 +1,4 @@
-import type { RuntimeAction, RuntimeStatus } from '@redoubt/orchestrator';
+import type { OrchestratorKind, RuntimeAction, RuntimeStatus } from '@redoubt/orchestrator';
 
 export interface DecisionSettings {
   /** A running but unresponsive service (hung, SIGSTOP outside the supervisor) is restarted after this long down. */
@@ -37,7 +37,7 @@ export type Decision = { act: RuntimeAction; reason: string } | { wait: string }
 export function decideAction(
   runtime: RuntimeStatus,
   downForMs: number,
-  driver: 'local' | 'docker' | 'none',
+  driver: OrchestratorKind,
   settings: DecisionSettings = DEFAULT_DECISION_SETTINGS,
   /** Time since the monitor last started or restarted it in this incident; undefined when it did not. */
   sinceStartedMs?: number,

@@ -1,1 +1,2 @@
 export { startSupervisorControlServer, type SupervisorControlServer } from './supervisor-control-server.js';
+export * as kubernetesPods from './kubernetes-pods.js';
