@@ -17,14 +17,22 @@ export interface RenderedOverlay {
   objects: KubeObject[];
 }
 
-/** The kubectl binary, or an error that says what to install. */
+const INSTALL =
+  "install kubectl 1.27 or newer (it embeds kustomize v5; no cluster is needed): the Kubernetes project's " +
+  "apt repository (package kubectl) or its kubectl binary for your platform. Debian bookworm's " +
+  '`kubernetes-client` is kubectl 1.20 with kustomize v2, too old for these overlays.';
+
+/** The kubectl binary (with kustomize v5 or newer), or an error that says what to install. */
 export function requireKubectl(): string {
   const found = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });
   if (found.error || found.status !== 0)
     throw new Error(
-      'kubectl is not installed (the deploy checks render every overlay with `kubectl kustomize`): install the ' +
-        'kubectl client (Debian/Ubuntu: the kubernetes apt repository, package kubectl; or the kubectl binary ' +
-        'for your platform) and make sure `kubectl version --client` works. No cluster is needed.',
+      `kubectl is not installed (the deploy checks render every overlay with \`kubectl kustomize\`): ${INSTALL}`,
+    );
+  const kustomize = /Kustomize Version: v(\d+)/.exec(found.stdout)?.[1];
+  if (!kustomize || Number(kustomize) < 5)
+    throw new Error(
+      `kubectl's kustomize is ${kustomize ? `v${kustomize}` : 'unknown'}, not v5 or newer: ${INSTALL}`,
     );
   return 'kubectl';
 }

@@ -135,7 +135,10 @@ export function registerClusterCommands(program: Command): void {
       )
       .argument('<action>', 'drain | remove | add')
       .argument('<node>', 'node id')
-      .option('--zone <zone>', 'add: the failure domain of the new node')
+      .option(
+        '--zone <zone>',
+        "add: the failure domain of the new node (default: its id; on Kubernetes, its pod's zone)",
+      )
       .option('--weight <w>', 'add: its capacity weight', positiveNumber),
   ).action(
     async (action: string, node: string, options: { zone?: string; weight?: number }, command: Command) => {
@@ -191,7 +194,7 @@ export function registerClusterCommands(program: Command): void {
       .description('add a running data node and move its share of partitions to it')
       .argument('<id>', 'node id')
       .requiredOption('--url <url>', 'where it listens, e.g. http://127.0.0.1:7104')
-      .option('--zone <zone>', 'its failure domain (default: its id)')
+      .option('--zone <zone>', "its failure domain (default: its id; on Kubernetes, its pod's zone)")
       .option('--weight <w>', 'its capacity weight (default 1)', positiveNumber)
       .option('-y, --yes', 'apply without asking')
       .option('--force', 'apply even while moves of an earlier change are pending'),
