@@ -72,6 +72,18 @@ describe('the deploy checks catch the faults they are for', () => {
       c.env.push({ name: 'ADMIN_KEY', value: 'change-me-change-me' });
       c.envFrom[0].configMapRef.name = 'redoubt-clustre';
     });
+    const reordered = broken((find) => {
+      const env = container(find('Deployment', 'redoubt-monitor')).env;
+      env.unshift(
+        ...env.splice(
+          env.findIndex((e: any) => e.name === 'MONITOR_URL'),
+          1,
+        ),
+      );
+    });
+    expect(referenceProblems(reordered)).toEqual([
+      'Deployment redoubt-monitor container monitor: MONITOR_URL uses $(POD_IP) before it is defined',
+    ]);
     const problems = referenceProblems(wrong);
     expect(problems).toContainEqual(expect.stringMatching(/has no key api-key/));
     expect(problems).toContainEqual(expect.stringMatching(/ADMIN_KEY has a literal value/));

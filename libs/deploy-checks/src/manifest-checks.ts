@@ -94,7 +94,13 @@ export function referenceProblems(objects: KubeObject[]): string[] {
         );
     }
     for (const c of containersOf(t.spec)) {
+      const defined = new Set<string>();
       for (const e of c.env ?? []) {
+        // $(VAR) is expanded only from variables defined before it (else it stays literally "$(VAR)").
+        for (const [, ref] of String(e.value ?? '').matchAll(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g))
+          if (!defined.has(ref!))
+            problems.push(`${where(t, c)}: ${e.name} uses $(${ref}) before it is defined`);
+        defined.add(e.name);
         const s = e.valueFrom?.secretKeyRef;
         const m = e.valueFrom?.configMapKeyRef;
         if (s) check(where(t, c), 'Secret', s.name, s.key, s.optional);
