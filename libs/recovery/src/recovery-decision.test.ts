@@ -8,6 +8,7 @@ const runtime = (state: RuntimeStatus['state'], extra: Partial<RuntimeStatus> = 
   detail: state,
   disconnected: [],
   pid: null,
+  startedAt: null,
   ...extra,
 });
 const settings = { unresponsiveRestartMs: 2_000, stuckStartingMs: 60_000, startupGraceMs: 10_000 };
@@ -18,9 +19,10 @@ describe('decideAction', () => {
     expect(decideAction(runtime('stopped'), 0, 'docker', settings)).toMatchObject({ act: 'start' });
   });
 
-  it('unpauses a paused container, restarts a SIGSTOPped process', () => {
+  it('unpauses a paused container and resumes a SIGSTOPped process (no restart: no boot)', () => {
     expect(decideAction(runtime('paused'), 0, 'docker', settings)).toMatchObject({ act: 'unpause' });
-    expect(decideAction(runtime('paused'), 0, 'local', settings)).toMatchObject({ act: 'restart' });
+    expect(decideAction(runtime('paused'), 0, 'local', settings)).toMatchObject({ act: 'unpause' });
+    expect(decideAction(runtime('paused'), 30_000, 'local', settings)).toMatchObject({ act: 'unpause' });
   });
 
   it('reconnects a running container cut off its network at once', () => {
@@ -44,6 +46,49 @@ describe('decideAction', () => {
     expect(
       decideAction(runtime('running', { disconnected: ['p_default'] }), 5_000, 'docker', settings, 1_000),
     ).toMatchObject({ act: 'reconnect' });
+  });
+
+  it('gives a service the orchestrator itself just (re)started time to boot, then restarts it', () => {
+    const now = 1_000_000;
+    // Docker's restart policy (or the supervisor after a crash) started it 1.5 s ago; down for 2.5 s
+    const justRestarted = runtime('running', { startedAt: now - 1_500 });
+    for (const driver of ['docker', 'local'] as const)
+      expect(decideAction(justRestarted, 2_500, driver, settings, undefined, now)).toHaveProperty('wait');
+    expect(
+      decideAction(
+        runtime('running', { startedAt: now - 9_999 }),
+        12_000,
+        'docker',
+        settings,
+        undefined,
+        now,
+      ),
+    ).toHaveProperty('wait');
+    // booted long ago and silent: hung
+    expect(
+      decideAction(
+        runtime('running', { startedAt: now - 10_000 }),
+        2_000,
+        'docker',
+        settings,
+        undefined,
+        now,
+      ),
+    ).toMatchObject({ act: 'restart' });
+    expect(
+      decideAction(
+        runtime('running', { startedAt: now - 600_000 }),
+        2_000,
+        'local',
+        settings,
+        undefined,
+        now,
+      ),
+    ).toMatchObject({ act: 'restart' });
+    // the monitor's own start and the orchestrator's: the later one counts
+    expect(
+      decideAction(runtime('running', { startedAt: now - 600_000 }), 5_000, 'docker', settings, 3_000, now),
+    ).toHaveProperty('wait');
   });
 
   it('waits while the orchestrator restarts it, and restarts one stuck starting', () => {

@@ -6,9 +6,11 @@ export interface DecisionSettings {
   /** A service the orchestrator is still starting (or backing off) is restarted after this long down. */
   stuckStartingMs: number;
   /**
-   * After the monitor started or restarted a service, how long it may boot before "running but not
+   * After a service was started or restarted (by the monitor, or by the orchestrator itself: Docker's
+   * restart policy, the supervisor after a crash), how long it may boot before "running but not
    * answering" means hung. Without it a service that takes longer than `unresponsiveRestartMs` to boot
-   * (a loaded machine) is restarted again and again and never comes back.
+   * (a loaded machine) is restarted again and again and never comes back, and one the restart policy
+   * just brought back is restarted on top of its boot.
    */
   startupGraceMs: number;
 }
@@ -27,10 +29,11 @@ export type Decision = { act: RuntimeAction; reason: string } | { wait: string }
  * | runtime                        | action                                                              |
  * | ------------------------------ | ------------------------------------------------------------------- |
  * | stopped (killed, stopped, exited, given up on) | start                                               |
- * | paused                         | docker: unpause; local: restart (a SIGSTOPped process)              |
+ * | paused                         | unpause (docker unpause; local: SIGCONT to a SIGSTOPped process)    |
  * | running, cut off a network     | reconnect                                                           |
- * | running, not answering         | restart once down for `unresponsiveRestartMs` (and, when the        |
- * |                                | monitor started it, once `startupGraceMs` passed since)             |
+ * | running, not answering         | restart once down for `unresponsiveRestartMs` and, when it was      |
+ * |                                | (re)started lately (by the monitor or the orchestrator), once       |
+ * |                                | `startupGraceMs` passed since that start                            |
  * | starting / restarting          | wait (the orchestrator is on it); restart after `stuckStartingMs`   |
  * | missing / unknown              | nothing to act on (reported)                                        |
  */
@@ -41,6 +44,8 @@ export function decideAction(
   settings: DecisionSettings = DEFAULT_DECISION_SETTINGS,
   /** Time since the monitor last started or restarted it in this incident; undefined when it did not. */
   sinceStartedMs?: number,
+  /** The time `runtime` was read at (its `startedAt` is measured against it). */
+  now: number = Date.now(),
 ): Decision {
   switch (runtime.state) {
     case 'unknown':
@@ -55,15 +60,22 @@ export function decideAction(
     case 'stopped':
       return { act: 'start', reason: `${runtime.name} is ${runtime.detail}` };
     case 'paused':
-      return driver === 'docker'
-        ? { act: 'unpause', reason: `${runtime.name} is paused` }
-        : { act: 'restart', reason: `${runtime.name} is stopped (SIGSTOP)` };
-    case 'running':
+      // Resuming is instant and keeps the process and its state; a restart would cost a boot.
+      return {
+        act: 'unpause',
+        reason: driver === 'docker' ? `${runtime.name} is paused` : `${runtime.name} is stopped (SIGSTOP)`,
+      };
+    case 'running': {
       if (runtime.disconnected.length > 0)
         return { act: 'reconnect', reason: `${runtime.name} is cut off ${runtime.disconnected.join(', ')}` };
       if (sinceStartedMs !== undefined && sinceStartedMs < settings.startupGraceMs)
         return {
           wait: `${runtime.name} was started; giving it ${settings.startupGraceMs} ms to boot and answer`,
+        };
+      const bootingMs = runtime.startedAt === null ? undefined : now - runtime.startedAt;
+      if (bootingMs !== undefined && bootingMs >= 0 && bootingMs < settings.startupGraceMs)
+        return {
+          wait: `${runtime.name} was (re)started by the orchestrator lately; giving it ${settings.startupGraceMs} ms to boot and answer`,
         };
       if (downForMs >= settings.unresponsiveRestartMs)
         return {
@@ -71,6 +83,7 @@ export function decideAction(
           reason: `${runtime.name} runs but has not answered for ${Math.round(downForMs / 100) / 10} s`,
         };
       return { wait: `${runtime.name} runs; giving it ${settings.unresponsiveRestartMs} ms to answer` };
+    }
     case 'starting':
     case 'restarting':
       if (downForMs >= settings.stuckStartingMs)
