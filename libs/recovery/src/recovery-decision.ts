@@ -13,13 +13,31 @@ export interface DecisionSettings {
    * just brought back is restarted on top of its boot.
    */
   startupGraceMs: number;
+  /**
+   * When more than this share of the watched services fails to answer at the same time, a running but
+   * silent service is not restarted (until `stuckStartingMs`): that many hung at once means the machine
+   * or the monitor itself is starved (CPU, network), and restarts would only add boots to the load (seen
+   * in CI: monitors restarting each other and every data node until nothing was healthy).
+   */
+  massOutageShare: number;
 }
 
 export const DEFAULT_DECISION_SETTINGS: DecisionSettings = {
   unresponsiveRestartMs: 2_000,
   stuckStartingMs: 60_000,
   startupGraceMs: 10_000,
+  massOutageShare: 0.5,
 };
+
+/** What the monitor knows besides the runtime's status. */
+export interface DecisionContext {
+  /** Time since the monitor last started or restarted it in this incident; undefined when it did not. */
+  sinceStartedMs?: number;
+  /** The time the runtime status was read at (its `startedAt` is measured against it). Default now. */
+  now?: number;
+  /** The share (0..1) of the watched services that do not answer right now (suspect, down or dead). */
+  unansweredShare?: number;
+}
 
 export type Decision = { act: RuntimeAction; reason: string } | { wait: string };
 
@@ -33,7 +51,8 @@ export type Decision = { act: RuntimeAction; reason: string } | { wait: string }
  * | running, cut off a network     | reconnect                                                           |
  * | running, not answering         | restart once down for `unresponsiveRestartMs` and, when it was      |
  * |                                | (re)started lately (by the monitor or the orchestrator), once       |
- * |                                | `startupGraceMs` passed since that start                            |
+ * |                                | `startupGraceMs` passed since that start; not while more than       |
+ * |                                | `massOutageShare` of all services are silent (until stuck)          |
  * | starting / restarting          | wait (the orchestrator is on it); restart after `stuckStartingMs`   |
  * | missing / unknown              | nothing to act on (reported)                                        |
  */
@@ -42,11 +61,9 @@ export function decideAction(
   downForMs: number,
   driver: 'local' | 'docker' | 'none',
   settings: DecisionSettings = DEFAULT_DECISION_SETTINGS,
-  /** Time since the monitor last started or restarted it in this incident; undefined when it did not. */
-  sinceStartedMs?: number,
-  /** The time `runtime` was read at (its `startedAt` is measured against it). */
-  now: number = Date.now(),
+  context: DecisionContext = {},
 ): Decision {
+  const { sinceStartedMs, now = Date.now(), unansweredShare = 0 } = context;
   switch (runtime.state) {
     case 'unknown':
       return {
@@ -76,6 +93,10 @@ export function decideAction(
       if (bootingMs !== undefined && bootingMs >= 0 && bootingMs < settings.startupGraceMs)
         return {
           wait: `${runtime.name} was (re)started by the orchestrator lately; giving it ${settings.startupGraceMs} ms to boot and answer`,
+        };
+      if (unansweredShare > settings.massOutageShare && downForMs < settings.stuckStartingMs)
+        return {
+          wait: `most services do not answer at once: the machine or the monitor is starved, so ${runtime.name} is not restarted yet`,
         };
       if (downForMs >= settings.unresponsiveRestartMs)
         return {
