@@ -536,11 +536,19 @@ export class RecoveryController {
     })();
   }
 
-  /** The share of the watched services (probed at least once) that do not answer now. */
+  /**
+   * The share of the watched services (probed at least once) that do not answer now or failed a probe
+   * within the last 5 s. On a starved machine services flap (late answers, then timeouts) at different
+   * moments, so "not up right now" alone undercounts them; one hung service leaves the others' records clean.
+   */
   private unansweredShare(): number {
     const probed = this.deps.prober.snapshot().filter((s) => s.state !== 'unknown');
     if (probed.length === 0) return 0;
-    return probed.filter((s) => s.state !== 'up').length / probed.length;
+    const recent = Date.now() - 5_000;
+    return (
+      probed.filter((s) => s.state !== 'up' || (s.lastFailureAt !== null && s.lastFailureAt > recent))
+        .length / probed.length
+    );
   }
 
   /** Who may act on a service: the leader on anything; on Redis, when Redis is down, the last leader or anyone (idempotent actions only) after a while. */

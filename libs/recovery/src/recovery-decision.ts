@@ -35,7 +35,7 @@ export interface DecisionContext {
   sinceStartedMs?: number;
   /** The time the runtime status was read at (its `startedAt` is measured against it). Default now. */
   now?: number;
-  /** The share (0..1) of the watched services that do not answer right now (suspect, down or dead). */
+  /** The share (0..1) of the watched services that do not answer (not up, or failed a probe lately). */
   unansweredShare?: number;
 }
 
