@@ -148,6 +148,7 @@ export async function assembleMonitor(
         unresponsiveRestartMs: config.RESTART_UNRESPONSIVE_AFTER_MS,
         stuckStartingMs: config.RESTART_STUCK_AFTER_MS,
         startupGraceMs: config.RESTART_STARTUP_GRACE_MS,
+        massOutageShare: config.RESTART_HOLD_SILENT_SHARE,
       },
     },
     services,

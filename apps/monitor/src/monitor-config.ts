@@ -76,8 +76,10 @@ export const monitorConfigSchema = z
     RESTART_UNRESPONSIVE_AFTER_MS: env.positiveInt().default(2_000),
     /** A service its orchestrator keeps starting (or backing off) is restarted after being down this long. */
     RESTART_STUCK_AFTER_MS: env.positiveInt().default(60_000),
-    /** After the monitor started or restarted a service, how long it may boot before it counts as hung. */
+    /** After a service was (re)started, by the monitor or its orchestrator, how long it may boot before it counts as hung. */
     RESTART_STARTUP_GRACE_MS: env.positiveInt().default(10_000),
+    /** No restart of a silent service while more than this share of all services is silent (a starved machine). */
+    RESTART_HOLD_SILENT_SHARE: z.coerce.number().gt(0).max(1).default(0.5),
     REPAIR_ON_RETURN: env.booleanFlag().default(true),
     ORCHESTRATOR: z.enum(['local', 'docker', 'kubernetes', 'none']).default('none'),
     SUPERVISOR_URL: optional(env.httpUrl()),

@@ -113,6 +113,28 @@ describe('HealthProber', () => {
     await waitFor('up after SIGCONT', () => p.state('redis')?.state === 'up');
   });
 
+  it('probes a service that refuses connections more often, so its return is seen soon after it listens', async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    // rounds every 3 s: only the refusing cadence (100 ms) can see it back within a second
+    const p = new HealthProber({
+      targets: [{ name: 'late', kind: 'data', url }],
+      intervalMs: 3_000,
+      timeoutMs: 300,
+      refusingIntervalMs: 100,
+    });
+    p.start();
+    cleanup.push(() => p.stop());
+    await waitFor('down (refused)', () => p.state('late')?.state === 'down');
+    await new Promise((r) => setTimeout(r, 300)); // well inside a round: the next one is seconds away
+    const server: Server = createServer((_req, res) => res.end('ok'));
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    cleanup.push(() => new Promise<void>((r) => server.close(() => r())));
+    const listening = Date.now();
+    await waitFor('up', () => p.state('late')?.state === 'up', 2_000);
+    expect(Date.now() - listening).toBeLessThan(1_000);
+  });
+
   it('takes outside reports of a gone service at once', async () => {
     const { url } = await httpService();
     const { p } = prober([{ name: 'svc', kind: 'data', url }]);

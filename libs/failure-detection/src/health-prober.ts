@@ -24,6 +24,12 @@ export interface HealthProberOptions {
   intervalMs?: number;
   /** A probe that takes longer fails. Default 400. */
   timeoutMs?: number;
+  /**
+   * A service that is down because nothing listens (connection refused, or the orchestrator said it is
+   * gone) is probed this often instead, so its return is seen soon after it listens: a refused probe
+   * costs nothing, and a restarted node's boot is what recovery waits for. Default 100.
+   */
+  refusingIntervalMs?: number;
   policy?: Partial<HealthPolicy>;
   /** Clock (ms), for tests of the surrounding logic. Default Date.now. */
   now?: () => number;
@@ -40,6 +46,8 @@ interface Watched {
   /** Sequence of the newest probe started and of the newest result applied (older results are dropped). */
   started: number;
   applied: number;
+  /** Down with nothing listening (refused, or reported gone): probed every `refusingIntervalMs`. */
+  refusing: boolean;
 }
 
 /**
@@ -52,16 +60,19 @@ interface Watched {
 export class HealthProber extends EventEmitter<HealthProberEvents> {
   readonly intervalMs: number;
   readonly timeoutMs: number;
+  readonly refusingIntervalMs: number;
   readonly policy: HealthPolicy;
   private readonly watched = new Map<string, Watched>();
   private readonly http: HttpProber;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
+  private refusingTimer: NodeJS.Timeout | undefined;
 
   constructor(options: HealthProberOptions = {}) {
     super();
     this.intervalMs = options.intervalMs ?? 250;
     this.timeoutMs = options.timeoutMs ?? 400;
+    this.refusingIntervalMs = options.refusingIntervalMs ?? 100;
     this.policy = { ...DEFAULT_HEALTH_POLICY, ...options.policy };
     this.now = options.now ?? Date.now;
     this.http = new HttpProber(this.timeoutMs);
@@ -72,11 +83,15 @@ export class HealthProber extends EventEmitter<HealthProberEvents> {
     if (this.timer) return;
     this.round();
     this.timer = setInterval(() => this.round(), this.intervalMs);
+    if (this.refusingIntervalMs < this.intervalMs)
+      this.refusingTimer = setInterval(() => this.refusingRound(), this.refusingIntervalMs);
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.refusingTimer) clearInterval(this.refusingTimer);
     this.timer = undefined;
+    this.refusingTimer = undefined;
     await this.http.close();
   }
 
@@ -92,6 +107,7 @@ export class HealthProber extends EventEmitter<HealthProberEvents> {
       inFlight: 0,
       started: 0,
       applied: 0,
+      refusing: false,
     });
   }
 
@@ -125,6 +141,7 @@ export class HealthProber extends EventEmitter<HealthProberEvents> {
     if (!watched) return;
     // Probes already on their way may have been answered before the service went: their results are stale.
     watched.applied = watched.started + 1;
+    watched.refusing = true;
     this.publish(watched, watched.tracker.reportGone(this.now(), cause));
   }
 
@@ -143,6 +160,12 @@ export class HealthProber extends EventEmitter<HealthProberEvents> {
     }
   }
 
+  /** Between rounds: the services that refuse connections, one probe at a time each. */
+  private refusingRound(): void {
+    for (const watched of this.watched.values())
+      if (watched.refusing && watched.inFlight === 0) void this.probe(watched);
+  }
+
   private async probe(watched: Watched): Promise<ProbeResult> {
     const sequence = ++watched.started;
     watched.inFlight += 1;
@@ -157,6 +180,7 @@ export class HealthProber extends EventEmitter<HealthProberEvents> {
     // A target removed or replaced meanwhile, or a newer probe already applied: drop this result.
     if (this.watched.get(watched.target.name) !== watched || sequence < watched.applied) return result;
     watched.applied = sequence;
+    watched.refusing = !result.ok && result.definitive === true;
     const at = this.now();
     this.publish(
       watched,

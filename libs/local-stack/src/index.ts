@@ -46,7 +46,7 @@ export {
 export { REDOUBT_STACK } from './redoubt-stack.js';
 export { readStackFile, type StackFile, type StackFileProcess } from './stack-file.js';
 export { homePaths } from './stack-home.js';
-export { pidAlive, processStartTime } from './process-identity.js';
+export { pidAlive, processStartTime, processStopped } from './process-identity.js';
 export {
   startLocalStack,
   generateSecret,

@@ -6,11 +6,24 @@ import { readFileSync } from 'node:fs';
  * another program has another start time, so a leftover PID from an old stack.json is never mistaken for it.
  */
 export function processStartTime(pid: number): string | undefined {
+  return statFields(pid)?.[19]; // field 22 overall: starttime
+}
+
+/**
+ * True when the process with this PID is stopped by a signal (SIGSTOP, SIGTSTP: state `T` in
+ * /proc/<pid>/stat), whoever sent it; false when it runs, sleeps or is unknown. A stopped process answers
+ * nothing, but a SIGCONT resumes it at once: much faster than a restart.
+ */
+export function processStopped(pid: number): boolean {
+  return statFields(pid)?.[0] === 'T'; // field 3 overall: state
+}
+
+/** The fields of /proc/<pid>/stat after the command name (field 3 onwards), or undefined. */
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) is in parentheses and may contain spaces; fields after it are plain.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19]; // field 22 overall: starttime
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }

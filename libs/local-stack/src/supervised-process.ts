@@ -1,11 +1,13 @@
 import { RedoubtError } from '@redoubt/errors';
+import { processStopped } from './process-identity.js';
 import { restartDelay, type RestartPolicy } from './restart-policy.js';
 import type { ExitInfo, ServiceProcess } from './service-process.js';
 
 /**
  * - `starting`: launched, waiting for readiness
  * - `running`: ready (or, for processes without a readiness check, launched)
- * - `paused`: SIGSTOP (a hung process: alive, answers nothing)
+ * - `paused`: SIGSTOP (a hung process: alive, answers nothing), whether by `pause` or by a signal sent
+ *   from outside (seen as state `T` in /proc)
  * - `backoff`: crashed, waiting to be restarted
  * - `stopping` / `stopped`: stopped on purpose (stop, kill, or the whole stack stopping); not restarted
  * - `failed`: crashed too often in a row; the supervisor gave up and does not restart it
@@ -106,7 +108,7 @@ export class SupervisedProcess {
       role: this.role,
       tier: this.tier,
       pid: this.pid() ?? null,
-      state: this.state,
+      state: this.stoppedFromOutside() ? 'paused' : this.state,
       restarts: this.restarts,
       crashes: this.crashes,
       consecutiveCrashes: this.consecutiveCrashes,
@@ -186,15 +188,21 @@ export class SupervisedProcess {
     });
   }
 
-  /** SIGCONT after a pause. */
+  /** SIGCONT after a pause (ours, or a SIGSTOP sent from outside). */
   async resume(): Promise<ProcessStatus> {
     return this.request(async () => {
-      if (this.state !== 'paused')
+      if (this.state !== 'paused' && !this.stoppedFromOutside())
         throw new RedoubtError('FAULT_REFUSED', `${this.name} is not paused (state ${this.state})`);
       this.options.process.resume();
       this.setState('running');
       return this.status();
     });
+  }
+
+  /** Running as far as the supervisor knows, but stopped by a signal someone else sent (`kill -STOP`). */
+  private stoppedFromOutside(): boolean {
+    const pid = this.pid();
+    return this.state === 'running' && pid !== undefined && processStopped(pid);
   }
 
   perform(action: ProcessAction): Promise<ProcessStatus> {

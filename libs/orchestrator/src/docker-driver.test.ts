@@ -92,11 +92,18 @@ describe('DockerDriver (ORCHESTRATOR=docker)', () => {
     expect(details.NetworkSettings.Networks[network]?.Aliases).toContain('svc');
   });
 
-  it('restarts a running container', async () => {
+  it('restarts a running container, and reports when it was started', async () => {
     const before = (await container!.inspect()).State.StartedAt;
+    expect((await driver.status('svc')).startedAt).toBe(Date.parse(before));
+    const asked = Date.now();
     await driver.perform('svc', 'restart');
     const after = await container!.inspect();
     expect(after.State.Running).toBe(true);
     expect(after.State.StartedAt).not.toBe(before);
+    // what the monitor reads to give a container the engine (or its restart policy) just started time to boot
+    const startedAt = (await driver.status('svc')).startedAt!;
+    expect(startedAt).toBe(Date.parse(after.State.StartedAt));
+    expect(startedAt).toBeGreaterThanOrEqual(asked - 1_000);
+    expect(startedAt).toBeLessThanOrEqual(Date.now() + 1_000);
   });
 });

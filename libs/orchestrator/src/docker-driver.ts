@@ -83,7 +83,7 @@ export class DockerDriver implements OrchestratorDriver {
   async status(name: string): Promise<RuntimeStatus> {
     const containers = await this.containers(name);
     if (containers.length === 0)
-      return { name, state: 'missing', detail: 'no container', disconnected: [], pid: null };
+      return { name, state: 'missing', detail: 'no container', disconnected: [], pid: null, startedAt: null };
     // Several replicas of one service: report the worst one (that is the one recovery must act on).
     let worst: RuntimeStatus | undefined;
     for (const info of containers) {
@@ -185,6 +185,7 @@ export class DockerDriver implements OrchestratorDriver {
       detail: details.State.Status + (details.State.OOMKilled ? ' (OOM killed)' : ''),
       disconnected,
       pid: details.State.Pid || null,
+      startedAt: engineTime(details.State.StartedAt),
     };
   }
 
@@ -326,6 +327,12 @@ export class DockerDriver implements OrchestratorDriver {
       );
     }
   }
+}
+
+/** An engine timestamp (RFC 3339) as epoch ms; the zero time (`0001-01-01T00:00:00Z`: never) as null. */
+function engineTime(value: string | undefined): number | null {
+  const ms = value ? Date.parse(value) : NaN;
+  return Number.isFinite(ms) && ms > 0 ? ms : null;
 }
 
 /** Which of two statuses needs recovery more. */

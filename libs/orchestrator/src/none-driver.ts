@@ -6,7 +6,14 @@ export class NoneDriver implements OrchestratorDriver {
   readonly kind = 'none' as const;
 
   async status(name: string): Promise<RuntimeStatus> {
-    return { name, state: 'unknown', detail: 'no orchestrator configured', disconnected: [], pid: null };
+    return {
+      name,
+      state: 'unknown',
+      detail: 'no orchestrator configured',
+      disconnected: [],
+      pid: null,
+      startedAt: null,
+    };
   }
 
   async perform(name: string, action: RuntimeAction): Promise<void> {

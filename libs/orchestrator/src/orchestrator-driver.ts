@@ -19,6 +19,12 @@ export interface RuntimeStatus {
   /** Networks the container should be on but is not (Docker only). */
   disconnected: string[];
   pid: number | null;
+  /**
+   * When the orchestrator last started the current process or container (epoch ms), whoever asked for it
+   * (the monitor, or the orchestrator itself: Docker's restart policy, the supervisor after a crash); null
+   * when unknown or never started. A service started moments ago is booting, not hung.
+   */
+  startedAt: number | null;
 }
 
 /** The actions recovery can take. */

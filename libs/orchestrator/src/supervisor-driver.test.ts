@@ -64,6 +64,9 @@ describe('SupervisorDriver (ORCHESTRATOR=local)', () => {
       disconnected: [],
     });
     expect((await driver.status('data-1')).pid).toBeGreaterThan(0);
+    const startedAt = (await driver.status('data-1')).startedAt;
+    expect(startedAt).toBeGreaterThan(Date.now() - 60_000);
+    expect(startedAt).toBeLessThanOrEqual(Date.now());
     expect((await driver.status('nope')).state).toBe('missing');
   });
 
@@ -91,8 +94,25 @@ describe('SupervisorDriver (ORCHESTRATOR=local)', () => {
     expect(after.pid).not.toBe(before);
   });
 
-  it('reports a crash that the supervisor restarts by itself', async () => {
+  it("reports a process SIGSTOPped behind the supervisor's back as paused, and resumes the same process", async () => {
     events.length = 0;
+    const before = await driver.status('data-1');
+    process.kill(before.pid!, 'SIGSTOP');
+    try {
+      await waitFor('the paused event', () => events.find((e) => e.kind === 'paused'));
+      expect((await driver.status('data-1')).state).toBe('paused');
+      await driver.perform('data-1', 'unpause');
+      const after = await driver.status('data-1');
+      expect(after).toMatchObject({ state: 'running', pid: before.pid, startedAt: before.startedAt });
+      await waitFor('the back event', () => events.find((e) => e.kind === 'back'));
+    } finally {
+      process.kill(before.pid!, 'SIGCONT');
+    }
+  });
+
+  it('reports a crash that the supervisor restarts by itself, with its new start time', async () => {
+    events.length = 0;
+    const before = await driver.status('data-1');
     await supervisor.control('data-1', 'crash');
     await waitFor('the gone event', () => events.find((e) => e.kind === 'gone'));
     await waitFor(
@@ -100,6 +120,7 @@ describe('SupervisorDriver (ORCHESTRATOR=local)', () => {
       async () => (await driver.status('data-1')).state === 'running',
       45_000,
     );
+    expect((await driver.status('data-1')).startedAt).toBeGreaterThan(before.startedAt!);
   }, 60_000);
 
   it('fails clearly for what it cannot do', async () => {

@@ -25,6 +25,7 @@ interface SupervisedStatus {
   name: string;
   pid: number | null;
   state: string;
+  startedAt?: string | null;
 }
 
 const STATES: Record<string, RuntimeState> = {
@@ -77,7 +78,14 @@ export class SupervisorDriver implements OrchestratorDriver {
       return toRuntime(body);
     } catch (error) {
       if (error instanceof RedoubtError && error.code === 'ORCHESTRATOR_TARGET_NOT_FOUND')
-        return { name, state: 'missing', detail: 'no such process', disconnected: [], pid: null };
+        return {
+          name,
+          state: 'missing',
+          detail: 'no such process',
+          disconnected: [],
+          pid: null,
+          startedAt: null,
+        };
       throw error;
     }
   }
@@ -201,7 +209,15 @@ function effectiveState(p: SupervisedStatus): RuntimeState {
 }
 
 function toRuntime(p: SupervisedStatus): RuntimeStatus {
-  return { name: p.name, state: STATES[p.state] ?? 'unknown', detail: p.state, disconnected: [], pid: p.pid };
+  const startedAt = p.startedAt ? Date.parse(p.startedAt) : NaN;
+  return {
+    name: p.name,
+    state: STATES[p.state] ?? 'unknown',
+    detail: p.state,
+    disconnected: [],
+    pid: p.pid,
+    startedAt: Number.isFinite(startedAt) ? startedAt : null,
+  };
 }
 
 /** What changed between two readings of one process, as an event (undefined: nothing worth reporting). */

@@ -16,6 +16,7 @@ export {
   actionBackoffMs,
   DEFAULT_DECISION_SETTINGS,
   type Decision,
+  type DecisionContext,
   type DecisionSettings,
 } from './recovery-decision.js';
 export { readPendingMoves, type PendingMovesSnapshot } from './pending-moves.js';

@@ -492,7 +492,10 @@ export class RecoveryController {
           Date.now() - probe.downSince!,
           this.deps.driver.kind,
           this.decision,
-          lastStart ? Date.now() - lastStart.at : undefined,
+          {
+            sinceStartedMs: lastStart ? Date.now() - lastStart.at : undefined,
+            unansweredShare: this.unansweredShare(),
+          },
         );
         if ('wait' in decision) {
           // Noted once per reason, so the log says why nothing was done without repeating it.
@@ -531,6 +534,21 @@ export class RecoveryController {
         if (this.deps.prober.state(service.name)?.state === 'up') this.closeIncident(service, Date.now());
       }
     })();
+  }
+
+  /**
+   * The share of the watched services (probed at least once) that do not answer now or failed a probe
+   * within the last 5 s. On a starved machine services flap (late answers, then timeouts) at different
+   * moments, so "not up right now" alone undercounts them; one hung service leaves the others' records clean.
+   */
+  private unansweredShare(): number {
+    const probed = this.deps.prober.snapshot().filter((s) => s.state !== 'unknown');
+    if (probed.length === 0) return 0;
+    const recent = Date.now() - 5_000;
+    return (
+      probed.filter((s) => s.state !== 'up' || (s.lastFailureAt !== null && s.lastFailureAt > recent))
+        .length / probed.length
+    );
   }
 
   /** Who may act on a service: the leader on anything; on Redis, when Redis is down, the last leader or anyone (idempotent actions only) after a while. */

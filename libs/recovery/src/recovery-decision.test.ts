@@ -9,9 +9,15 @@ const runtime = (state: RuntimeStatus['state'], extra: Partial<RuntimeStatus> = 
   detail: state,
   disconnected: [],
   pid: null,
+  startedAt: null,
   ...extra,
 });
-const settings = { unresponsiveRestartMs: 2_000, stuckStartingMs: 60_000, startupGraceMs: 10_000 };
+const settings = {
+  unresponsiveRestartMs: 2_000,
+  stuckStartingMs: 60_000,
+  startupGraceMs: 10_000,
+  massOutageShare: 0.5,
+};
 
 describe('decideAction', () => {
   it('starts what is stopped, whatever the driver', () => {
@@ -19,9 +25,10 @@ describe('decideAction', () => {
     expect(decideAction(runtime('stopped'), 0, 'docker', settings)).toMatchObject({ act: 'start' });
   });
 
-  it('unpauses a paused container, restarts a SIGSTOPped process', () => {
+  it('unpauses a paused container and resumes a SIGSTOPped process (no restart: no boot)', () => {
     expect(decideAction(runtime('paused'), 0, 'docker', settings)).toMatchObject({ act: 'unpause' });
-    expect(decideAction(runtime('paused'), 0, 'local', settings)).toMatchObject({ act: 'restart' });
+    expect(decideAction(runtime('paused'), 0, 'local', settings)).toMatchObject({ act: 'unpause' });
+    expect(decideAction(runtime('paused'), 30_000, 'local', settings)).toMatchObject({ act: 'unpause' });
   });
 
   it('reconnects a running container cut off its network at once', () => {
@@ -36,15 +43,64 @@ describe('decideAction', () => {
   });
 
   it('gives a service it started time to boot before calling it hung, then restarts it', () => {
-    expect(decideAction(runtime('running'), 5_000, 'docker', settings, 3_000)).toHaveProperty('wait');
-    expect(decideAction(runtime('running'), 5_000, 'docker', settings, 9_999)).toHaveProperty('wait');
-    expect(decideAction(runtime('running'), 12_000, 'docker', settings, 10_000)).toMatchObject({
+    expect(
+      decideAction(runtime('running'), 5_000, 'docker', settings, { sinceStartedMs: 3_000 }),
+    ).toHaveProperty('wait');
+    expect(
+      decideAction(runtime('running'), 5_000, 'docker', settings, { sinceStartedMs: 9_999 }),
+    ).toHaveProperty('wait');
+    expect(
+      decideAction(runtime('running'), 12_000, 'docker', settings, { sinceStartedMs: 10_000 }),
+    ).toMatchObject({
       act: 'restart',
     });
     // cut off while booting: reconnected at once, grace or not
     expect(
-      decideAction(runtime('running', { disconnected: ['p_default'] }), 5_000, 'docker', settings, 1_000),
+      decideAction(runtime('running', { disconnected: ['p_default'] }), 5_000, 'docker', settings, {
+        sinceStartedMs: 1_000,
+      }),
     ).toMatchObject({ act: 'reconnect' });
+  });
+
+  it('gives a service the orchestrator itself just (re)started time to boot, then restarts it', () => {
+    const now = 1_000_000;
+    // Docker's restart policy (or the supervisor after a crash) started it 1.5 s ago; down for 2.5 s
+    const justRestarted = runtime('running', { startedAt: now - 1_500 });
+    for (const driver of ['docker', 'local'] as const)
+      expect(decideAction(justRestarted, 2_500, driver, settings, { now })).toHaveProperty('wait');
+    expect(
+      decideAction(runtime('running', { startedAt: now - 9_999 }), 12_000, 'docker', settings, { now }),
+    ).toHaveProperty('wait');
+    // booted long ago and silent: hung
+    expect(
+      decideAction(runtime('running', { startedAt: now - 10_000 }), 2_000, 'docker', settings, { now }),
+    ).toMatchObject({ act: 'restart' });
+    expect(
+      decideAction(runtime('running', { startedAt: now - 600_000 }), 2_000, 'local', settings, { now }),
+    ).toMatchObject({ act: 'restart' });
+    // the monitor's own start and the orchestrator's: the later one counts
+    expect(
+      decideAction(runtime('running', { startedAt: now - 600_000 }), 5_000, 'docker', settings, {
+        sinceStartedMs: 3_000,
+        now,
+      }),
+    ).toHaveProperty('wait');
+  });
+
+  it('restarts no silent service while most services are silent at once (a starved machine), unless stuck', () => {
+    const starved = { unansweredShare: 0.8 };
+    expect(decideAction(runtime('running'), 5_000, 'docker', settings, starved)).toHaveProperty('wait');
+    expect(decideAction(runtime('running'), 59_999, 'docker', settings, starved)).toHaveProperty('wait');
+    expect(decideAction(runtime('running'), 60_000, 'docker', settings, starved)).toMatchObject({
+      act: 'restart',
+    });
+    // half the services silent (e.g. 2 of 4) is not yet "most"
+    expect(
+      decideAction(runtime('running'), 5_000, 'local', settings, { unansweredShare: 0.5 }),
+    ).toMatchObject({ act: 'restart' });
+    // what is stopped, paused or cut off is still acted on at once
+    expect(decideAction(runtime('stopped'), 0, 'docker', settings, starved)).toMatchObject({ act: 'start' });
+    expect(decideAction(runtime('paused'), 0, 'docker', settings, starved)).toMatchObject({ act: 'unpause' });
   });
 
   it('waits while the orchestrator restarts it, and restarts one stuck starting', () => {

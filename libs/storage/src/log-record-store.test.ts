@@ -102,6 +102,29 @@ describe('the log engine across crashes', () => {
   });
 });
 
+describe('the log engine acknowledging stale puts', () => {
+  it('answers stale only once every newer version it defers to is durable, whatever the order in a batch', async () => {
+    const handle = logStore();
+    const [older, newer] = keysIn(1, P, 2, 'defer');
+    // `older`'s write is in the group being flushed, `newer`'s in the group queued behind it
+    const first = handle.store.putMany([{ partition: 1, record: record(older!, 'v10', version(10)) }]);
+    const second = handle.store.putMany([{ partition: 1, record: record(newer!, 'v10', version(10)) }]);
+    // stale against the queued group first, then against the flushing one: the answer must wait for both
+    const stale = await handle.store.putMany([
+      { partition: 1, record: record(newer!, 'v5', version(5)) },
+      { partition: 1, record: record(older!, 'v5', version(5)) },
+    ]);
+    expect(stale).toEqual([
+      { status: 'stale', current: version(10) },
+      { status: 'stale', current: version(10) },
+    ]);
+    // what a stale answer defers to is durable (in the key directory) by the time it is given
+    expect(handle.store.get(1, newer!)?.value.toString()).toBe('v10');
+    expect(handle.store.get(1, older!)?.value.toString()).toBe('v10');
+    await Promise.all([first, second]);
+  });
+});
+
 describe('log compaction', () => {
   it('replays to the same state when a crash left both copies of relocated frames', async () => {
     const handle = logStore();

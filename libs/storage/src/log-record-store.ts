@@ -248,7 +248,9 @@ export class LogRecordStore implements RecordStore {
     const results: PutManyResult[] = new Array(items.length);
     const group = this.group;
     let appended = 0;
-    let waitFor: Promise<void> | undefined;
+    // Every group this batch's answers depend on: a stale answer may defer to a frame of a group queued
+    // behind the one being flushed, so waiting for one group (the last seen) could answer too early.
+    const waitFor = new Set<Promise<void>>();
     for (let i = 0; i < items.length; i++) {
       const { partition, record } = items[i]!;
       let bucket: number;
@@ -261,7 +263,7 @@ export class LogRecordStore implements RecordStore {
       const queued = this.pending.get(record.key);
       if (queued !== undefined && record.version <= queued.version) {
         results[i] = { status: 'stale', current: queued.version };
-        waitFor = queued.group.done; // stale against a write that is not durable yet: wait for it
+        waitFor.add(queued.group.done); // stale against a write that is not durable yet: wait for it
         continue;
       }
       const durable = queued === undefined ? this.keydir.get(partition)?.get(record.key) : undefined;
@@ -294,10 +296,10 @@ export class LogRecordStore implements RecordStore {
       appended++;
     }
     if (appended > 0) {
-      waitFor = group.done;
+      waitFor.add(group.done);
       this.scheduleFlush();
     }
-    if (waitFor !== undefined) await waitFor;
+    if (waitFor.size > 0) await Promise.all(waitFor);
     if (appended > 0) this.observer.committed?.((performance.now() - started) / 1000, appended);
     return results;
   }
