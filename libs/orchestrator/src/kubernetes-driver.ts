@@ -66,9 +66,17 @@ export class KubernetesDriver implements OrchestratorDriver {
 
   async status(name: string): Promise<RuntimeStatus> {
     const pods = await this.pods(name);
-    if (pods.length === 0) return { name, state: 'missing', detail: 'no pod', disconnected: [], pid: null };
+    if (pods.length === 0)
+      return { name, state: 'missing', detail: 'no pod', disconnected: [], pid: null, startedAt: null };
     const worst = pods.map(podRuntime).reduce((a, b) => (podRank(b) > podRank(a) ? b : a));
-    return { name, state: worst.state, detail: `${worst.pod}: ${worst.detail}`, disconnected: [], pid: null };
+    return {
+      name,
+      state: worst.state,
+      detail: `${worst.pod}: ${worst.detail}`,
+      disconnected: [],
+      pid: null,
+      startedAt: worst.startedAt,
+    };
   }
 
   /** start and restart delete the pod(s) (podsToDelete); unpause and reconnect do not exist here. */

@@ -25,6 +25,8 @@ export interface PodRuntime {
   /** The kubelet's own words: phase, waiting/terminated reasons, readiness. */
   detail: string;
   ready: boolean;
+  /** When its newest running container started (ms), so recovery gives a fresh start its boot time. */
+  startedAt: number | null;
 }
 
 /**
@@ -45,7 +47,17 @@ export function podRuntime(pod: V1Pod): PodRuntime {
   const phase = pod.status?.phase ?? 'Unknown';
   const containers = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
   const ready = (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
-  const result = (state: RuntimeState, detail: string): PodRuntime => ({ pod: name, state, detail, ready });
+  const starts = (pod.status?.containerStatuses ?? [])
+    .map((c) => Date.parse(String(c.state?.running?.startedAt ?? '')))
+    .filter((t) => Number.isFinite(t));
+  const startedAt = starts.length > 0 ? Math.max(...starts) : null;
+  const result = (state: RuntimeState, detail: string): PodRuntime => ({
+    pod: name,
+    state,
+    detail,
+    ready,
+    startedAt,
+  });
 
   if (pod.metadata?.deletionTimestamp) return result('restarting', 'terminating');
   if (phase === 'Failed' || phase === 'Succeeded') {

@@ -121,7 +121,14 @@ describe('decideAction', () => {
 describe('decideAction with the kubernetes driver (recorded pod shapes through the driver mapping)', () => {
   const status = (pod: Parameters<typeof podRuntime>[0]): RuntimeStatus => {
     const runtime = podRuntime(pod);
-    return { name: runtime.pod, state: runtime.state, detail: runtime.detail, disconnected: [], pid: null };
+    return {
+      name: runtime.pod,
+      state: runtime.state,
+      detail: runtime.detail,
+      disconnected: [],
+      pid: null,
+      startedAt: runtime.startedAt,
+    };
   };
 
   it('a hung data pod (running, not answering) is restarted = its pod deleted, after the grace', () => {

@@ -91,11 +91,15 @@ export function resolveContext(env: NodeJS.ProcessEnv = process.env): CliContext
   const fromFile = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined);
   const encryptionKey = fromFile(keyFiles.encryption);
   const signingKey = fromFile(keyFiles.signing);
-  const settings = loadBackupSettings(env, {
-    BACKUP_TARGETS: defaultBackupTargets(home),
-    ...(encryptionKey ? { BACKUP_ENCRYPTION_KEY: encryptionKey } : {}),
-    ...(signingKey ? { BACKUP_SIGNING_KEY: signingKey } : {}),
-  });
+  // Loaded on first use: commands that never touch a backup target (status reads the backup queue's
+  // health from Redis) must not require the backup keys.
+  let settings: BackupSettings | undefined;
+  const backupSettings = () =>
+    (settings ??= loadBackupSettings(env, {
+      BACKUP_TARGETS: defaultBackupTargets(home),
+      ...(encryptionKey ? { BACKUP_ENCRYPTION_KEY: encryptionKey } : {}),
+      ...(signingKey ? { BACKUP_SIGNING_KEY: signingKey } : {}),
+    }));
   return {
     home,
     source: [...used].join('+') || 'defaults',
@@ -106,7 +110,9 @@ export function resolveContext(env: NodeJS.ProcessEnv = process.env): CliContext
     queuePrefix: pick(env.QUEUE_PREFIX || undefined, stack?.cluster.queuePrefix, 'redoubt'),
     partitions: pick(positive(env.PARTITIONS, 'PARTITIONS'), stack?.cluster.partitions, 4096),
     replicas: pick(positive(env.REPLICAS, 'REPLICAS'), stack?.cluster.replicas, 3),
-    settings,
+    get settings() {
+      return backupSettings();
+    },
   };
 }
 
