@@ -49,7 +49,12 @@ function composeEnv(offline, httpPort, monitorPort, prometheusPort) {
     REDOUBT_DEAD_AFTER_MS: process.env.REDOUBT_DEAD_AFTER_MS ?? '60000',
     CHAOS_SCENARIO: scenario,
     CHAOS_RUN_ID: runId,
-    // The compose file has no default backup keys: this run's own (its volumes go with it at teardown).
+    // The compose file has no default secrets: this run's own (its volumes go with it at teardown).
+    REDOUBT_API_KEYS: process.env.REDOUBT_API_KEYS || randomBytes(24).toString('hex'),
+    REDOUBT_ADMIN_KEY: process.env.REDOUBT_ADMIN_KEY || randomBytes(24).toString('hex'),
+    REDOUBT_CLUSTER_TOKEN: process.env.REDOUBT_CLUSTER_TOKEN || randomBytes(24).toString('hex'),
+    REDOUBT_REDIS_PASSWORD: process.env.REDOUBT_REDIS_PASSWORD || randomBytes(24).toString('hex'),
+    REDOUBT_GRAFANA_PASSWORD: process.env.REDOUBT_GRAFANA_PASSWORD || randomBytes(24).toString('hex'),
     REDOUBT_BACKUP_ENCRYPTION_KEY:
       process.env.REDOUBT_BACKUP_ENCRYPTION_KEY || randomBytes(32).toString('hex'),
     REDOUBT_BACKUP_SIGNING_KEY: process.env.REDOUBT_BACKUP_SIGNING_KEY || randomBytes(32).toString('hex'),

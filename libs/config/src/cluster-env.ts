@@ -1,5 +1,23 @@
 import { z } from 'zod';
-import { idUrlList, logLevel, positiveInt, secret, zoneList } from './env-schemas.js';
+import {
+  MIN_SECRET_LENGTH,
+  idUrlList,
+  logLevel,
+  placeholderProblem,
+  positiveInt,
+  secret,
+  zoneList,
+} from './env-schemas.js';
+
+/** The password of a redis:// URL, or undefined when it has none. */
+function redisPassword(url: string): string | undefined {
+  try {
+    const password = new URL(url).password;
+    return password ? decodeURIComponent(password) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * The variables every cluster service reads the same way (docs/service-contracts.md): secrets, the data
@@ -10,7 +28,19 @@ export const clusterEnvShape = {
   CLUSTER_TOKEN: secret(),
   DATA_NODES: idUrlList(),
   DATA_NODE_ZONES: zoneList(),
-  REDIS_URL: z.string().regex(/^rediss?:\/\/\S+$/, 'must be redis://host:port'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\/\S+$/, 'must be redis://host:port')
+    .superRefine((url, ctx) => {
+      // The password in redis://:password@host must be a real one too (compose's Redis has one).
+      const password = redisPassword(url);
+      if (password === undefined) return;
+      const problem =
+        password.length < MIN_SECRET_LENGTH
+          ? `its password must be at least ${MIN_SECRET_LENGTH} characters`
+          : placeholderProblem(password);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem.replace(/^is /, 'its password is ') });
+    }),
   QUEUE_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/)

@@ -10,9 +10,35 @@ export const nonNegativeInt = () => z.coerce.number().int().min(0);
 
 export const host = () => z.string().min(1).default('127.0.0.1');
 
+/** The shortest secret a service accepts (`npm run make-env` and `npm start` generate 48 hex digits). */
+export const MIN_SECRET_LENGTH = 16;
+
+/**
+ * Why `value` is a documented placeholder rather than a secret, or undefined when it is not one: the
+ * markers the repository's examples and old compose defaults used (`change-me`, `local-only-…`,
+ * `replace-me`, `placeholder`, `example`). Such a value is public, so a service refuses it instead of running
+ * with a secret anyone can read.
+ */
+export function placeholderProblem(value: string): string | undefined {
+  const v = value.toLowerCase();
+  if (/change[-_ ]?me|replace[-_ ]?me|placeholder|example|^local[-_]only/.test(v)) {
+    return 'is a documented placeholder, not a secret (run npm run make-env, or openssl rand -hex 24)';
+  }
+  return undefined;
+}
+
 /** Secrets: from the environment only, never defaults in code; long enough to resist guessing. */
 export const secret = () =>
-  z.string().min(16, 'must be at least 16 characters (generate one with: openssl rand -hex 24)');
+  z
+    .string()
+    .min(
+      MIN_SECRET_LENGTH,
+      `must be at least ${MIN_SECRET_LENGTH} characters (generate one with: openssl rand -hex 24)`,
+    )
+    .superRefine((value, ctx) => {
+      const problem = placeholderProblem(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
 
 /** A comma-separated list of secrets (API keys can be rotated by listing old and new). */
 export const secretList = () =>
