@@ -31,6 +31,28 @@ describe('keyFromUrl (the part of the URL after /v1/kv)', () => {
   });
 });
 
+describe('control characters in keys', () => {
+  it('refuses C0 controls, DEL and C1 controls, naming the character and its position', () => {
+    for (const code of [0x00, 0x09, 0x0a, 0x0d, 0x1b, 0x1f, 0x7f, 0x80, 0x85, 0x9b, 0x9f]) {
+      const encoded = encodeURIComponent(`ab${String.fromCharCode(code)}c`);
+      let caught: { code?: string; message?: string; details?: unknown } = {};
+      try {
+        keyFromUrl(`/${encoded}`);
+      } catch (error) {
+        caught = error as typeof caught;
+      }
+      const name = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+      expect(caught.code, name).toBe('KEY_INVALID');
+      expect(caught.message).toContain(`control character ${name} at position 2`);
+      expect(caught.details).toEqual({ character: name, position: 2 });
+    }
+  });
+
+  it('accepts printable characters on either side of the control ranges', () => {
+    expect(keyFromUrl(`/${encodeURIComponent(' ~\u00a0\u00ff')}`)).toBe(' ~\u00a0\u00ff');
+  });
+});
+
 describe('contentTypeOf', () => {
   it('defaults to application/octet-stream and refuses what is not printable ASCII', () => {
     expect(contentTypeOf(undefined)).toBe('application/octet-stream');

@@ -34,10 +34,12 @@ export const openApiDocument = {
     title: 'redoubt gateway',
     version: '1.0.0',
     description:
-      'A replicated key-value store. Keys are 1 to 1024 bytes of UTF-8, percent-encoded in the path ' +
-      '(`a%2Fb` is the key `a/b`). Values are opaque bytes with a content type. Every record has a version ' +
+      'A replicated key-value store. Keys are 1 to 1024 bytes of UTF-8 without control characters (C0, DEL, ' +
+      'C1), percent-encoded in the path (`a%2Fb` is the key `a/b`). Values are opaque bytes with a content type. Every record has a version ' +
       '(hybrid logical clock + writer id; last writer wins), returned as the ETag.\n\n' +
-      'Every error is JSON `{"error": {"code", "message", "details"}, "requestId"}` with a stable code. Any ' +
+      'Every error is JSON `{"error": {"code", "message", "details"}, "requestId"}` with a stable code, and ' +
+      'every response carries an `x-request-id` header; an INTERNAL error answers a generic message naming ' +
+      'that id (the real one is only in the log). Any ' +
       'other path answers 404 ROUTE_NOT_FOUND; a documented path with an undocumented method answers ' +
       '405 METHOD_NOT_ALLOWED with an `Allow` header. HEAD is answered wherever GET is.',
   },
@@ -52,7 +54,9 @@ export const openApiDocument = {
         name: 'key',
         in: 'path',
         required: true,
-        description: '1 to 1024 bytes of UTF-8, percent-encoded.',
+        description:
+          '1 to 1024 bytes of UTF-8, percent-encoded. Control characters are refused with 400 KEY_INVALID ' +
+          '(details: character, position): C0 U+0000–U+001F, DEL U+007F and C1 U+0080–U+009F.',
         schema: { type: 'string', minLength: 1 },
       },
       consistency: {
