@@ -115,4 +115,27 @@ describe('the worker HTTP surface', () => {
     expect((await fetch(`${fx.url}/admin/status`, { headers: admin })).status).toBe(200);
     expect((await fetch(`${fx.url}/admin/anti-entropy/sweep`, { method: 'POST' })).status).toBe(401);
   });
+
+  it('answers 400 with a JSON error naming the problem to a bad admin body, never a 500', async () => {
+    const post = (path: string, body: string) =>
+      fetch(`${fx.url}${path}`, {
+        method: 'POST',
+        headers: { ...admin, 'content-type': 'application/json' },
+        body,
+      });
+    const cases: [string, string, RegExp][] = [
+      ['/admin/scrub', '{"node": "d2"', /JSON|Unexpected|Expected/i],
+      ['/admin/scrub', '{"node": 7}', /^node: /],
+      ['/admin/scrub', '{"node": "d2", "nodes": ["d1"]}', /nodes/],
+      ['/admin/anti-entropy/sweep', '{"partitions": [1, -2]}', /^partitions\.1: /],
+      ['/admin/anti-entropy/sweep', 'partitions=1', /JSON|Unexpected|Expected/i],
+    ];
+    for (const [path, body, message] of cases) {
+      const res = await post(path, body);
+      expect(res.status, `${path} ${body}`).toBe(400);
+      const answer = (await res.json()) as { error: { code: string; message: string } };
+      expect(answer.error.code).toBe('BODY_INVALID');
+      expect(answer.error.message, body).toMatch(message);
+    }
+  });
 });

@@ -2,9 +2,9 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
-import express, { type Express } from 'express';
-import { RedoubtError } from '@redoubt/errors';
-import { createServiceApp, finishServiceApp } from '@redoubt/http-kit';
+import type { Express } from 'express';
+import { z } from '@redoubt/config';
+import { createServiceApp, finishServiceApp, jsonBody } from '@redoubt/http-kit';
 import type { JobProducer, RedisDurabilityCheck, RedisProbe, SupervisedWorker } from '@redoubt/queues';
 import type { Logger, Registry } from '@redoubt/telemetry';
 import { requireAdminKeyOrBasic } from './admin-auth.js';
@@ -25,6 +25,15 @@ export interface WorkerAppParts {
 }
 
 export const BULL_BOARD_PATH = '/admin/queues';
+
+/** The admin bodies (400 BODY_INVALID naming the field otherwise); both may be empty. */
+const sweepBody = z.strictObject({ partitions: z.array(z.number().int().min(0)).optional() });
+const scrubBody = z.strictObject({
+  node: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a node id ([A-Za-z0-9_-]{1,64})')
+    .optional(),
+});
 
 /** Ready = Redis answered recently and every worker is running and not stuck. */
 export function readiness(parts: WorkerAppParts): { ready: boolean; details: Record<string, unknown> } {
@@ -83,24 +92,14 @@ export function createWorkerApp(parts: WorkerAppParts): Express {
     });
   });
 
-  app.post('/admin/anti-entropy/sweep', admin, express.json({ limit: '64kb' }), async (req, res) => {
-    const partitions = (req.body as { partitions?: unknown } | undefined)?.partitions;
-    if (
-      partitions !== undefined &&
-      !(Array.isArray(partitions) && partitions.every((p) => Number.isInteger(p) && p >= 0))
-    ) {
-      throw new RedoubtError('BODY_INVALID', 'partitions must be an array of partition numbers');
-    }
-    const id = await parts.producer.antiEntropySweep(
-      partitions ? { partitions: partitions as number[] } : {},
-    );
+  app.post('/admin/anti-entropy/sweep', admin, jsonBody(sweepBody), async (req, res) => {
+    const { partitions } = req.body as z.infer<typeof sweepBody>;
+    const id = await parts.producer.antiEntropySweep(partitions ? { partitions } : {});
     res.status(202).json({ enqueued: id });
   });
 
-  app.post('/admin/scrub', admin, express.json({ limit: '64kb' }), async (req, res) => {
-    const node = (req.body as { node?: unknown } | undefined)?.node;
-    if (node !== undefined && typeof node !== 'string')
-      throw new RedoubtError('BODY_INVALID', 'node must be a node id');
+  app.post('/admin/scrub', admin, jsonBody(scrubBody), async (req, res) => {
+    const { node } = req.body as z.infer<typeof scrubBody>;
     const id = node ? await parts.producer.scrub({ node }) : await parts.producer.scrubSweep({});
     res.status(202).json({ enqueued: id });
   });

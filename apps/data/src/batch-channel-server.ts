@@ -9,7 +9,7 @@ import {
   readChannelFrames,
   type ChannelFrame,
 } from '@redoubt/cluster-client';
-import { clusterTokenCheck, errorBody, httpStatusFor } from '@redoubt/http-kit';
+import { clusterTokenCheck, errorBody, httpStatusFor, type AuthFailureReporter } from '@redoubt/http-kit';
 import { decodeMessage, encodeMessage } from '@redoubt/records';
 import type { RecordStore } from '@redoubt/storage';
 import type { Logger } from '@redoubt/telemetry';
@@ -35,6 +35,8 @@ export interface BatchChannelDeps {
   clusterToken: string;
   /** True once shutdown began: new channels are refused, open ones end after their answers. */
   draining: () => boolean;
+  /** Counts and logs a refused cluster token (http-kit's createAuthFailureReporter). */
+  authFailures: AuthFailureReporter;
 }
 
 /**
@@ -124,8 +126,10 @@ export function serveBatchChannel(server: Server, deps: BatchChannelDeps): { clo
         throw new RedoubtError('HEADER_INVALID', `the batch channel speaks ${CHANNEL_PROTOCOL} only`);
       }
       if (deps.draining()) throw new RedoubtError('STORE_UNAVAILABLE', 'this data node is shutting down');
-    } catch (error) {
-      refuse(socket, toRedoubtError(error));
+    } catch (raw) {
+      const error = toRedoubtError(raw);
+      deps.authFailures(error, { path: ROUTE, remote: req.socket.remoteAddress });
+      refuse(socket, error);
       return;
     }
     const net = socket as Duplex & { setNoDelay?(on: boolean): void };

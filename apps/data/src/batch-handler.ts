@@ -1,10 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
 import { toRedoubtError } from '@redoubt/errors';
 import { MAX_BATCH_BODY_BYTES, MSGPACK_CONTENT_TYPE, internalPaths } from '@redoubt/cluster-client';
 import {
   clusterTokenCheck,
   createBodyReader,
   writeErrorResponse,
+  type AuthFailureReporter,
   type PlainHandler,
 } from '@redoubt/http-kit';
 import { encodeMessage } from '@redoubt/records';
@@ -24,6 +26,8 @@ export interface BatchHandlerDeps {
   clusterToken: string;
   /** True once shutdown began: answers then say `Connection: close`. */
   draining?: () => boolean;
+  /** Counts and logs a refused cluster token (http-kit's createAuthFailureReporter). */
+  authFailures: AuthFailureReporter;
 }
 
 /** True for the one request the batch handler answers: POST /internal/v1/batch. */
@@ -68,14 +72,14 @@ export function createBatchHandler(deps: BatchHandlerDeps): PlainHandler {
     handle(req, res).catch((raw: unknown) => {
       const error = toRedoubtError(raw);
       const incoming = req.headers['x-request-id'];
-      const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : undefined;
+      // Every error answer names a request id (made up when the caller sent none): an INTERNAL one says
+      // only that, and the log line below has the real message under the same id.
+      const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
       metrics.errors.inc({ code: error.code });
-      const status = writeErrorResponse(
-        res,
-        error,
-        requestId,
-        deps.draining?.() ? ['connection', 'close'] : [],
-      );
+      deps.authFailures(error, { requestId, path: ROUTE, remote: req.socket.remoteAddress });
+      const headers = ['x-request-id', requestId];
+      if (deps.draining?.()) headers.push('connection', 'close');
+      const status = writeErrorResponse(res, error, requestId, headers);
       if (status >= 500) logger.error({ err: raw, requestId, path: ROUTE }, error.message);
     });
   };

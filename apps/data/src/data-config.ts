@@ -13,6 +13,12 @@ export const dataConfigSchema = z.object({
     .default(4096),
   /** The storage engine of a new data directory (an existing one must match): log or lmdb (libs/storage). */
   STORE_ENGINE: z.enum(['log', 'lmdb']).default('log'),
+  /**
+   * How far ahead of this node's clock a record's version may be (ms): further is refused with
+   * VERSION_AHEAD_OF_CLOCK (apps/data/src/version-guard.ts). 60 s, the gateway clock's own bound: NTP keeps
+   * real clocks within milliseconds, so this only stops broken clocks and pinned keys.
+   */
+  MAX_CLOCK_DRIFT_MS: env.positiveInt().max(86_400_000).default(60_000),
   LOG_LEVEL: env.logLevel(),
   /** Enables POST /internal/v1/test/corrupt (damages a stored record): for tests only, never in production. */
   DATA_ENABLE_TEST_HOOKS: env.booleanFlag().default(false),

@@ -31,11 +31,21 @@ async function metric(name: string): Promise<number> {
   return total;
 }
 
+async function authFailures(reason: string): Promise<number> {
+  const text = await (await fetch(`${node.url}/metrics`)).text();
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith('redoubt_auth_failures_total{') && l.includes(`reason="${reason}"`));
+  return Number(line?.split(' ').pop());
+}
+
 describe('data node internal API', () => {
   it('serves health, readiness and metrics openly and everything internal only with the cluster token', async () => {
     expect((await fetch(`${node.url}/healthz`)).status).toBe(200);
     expect((await fetch(`${node.url}/readyz`)).status).toBe(200);
     expect(await (await fetch(`${node.url}/metrics`)).text()).toMatch(/redoubt_data_records\{/);
+    const missingBefore = await authFailures('missing');
+    const invalidBefore = await authFailures('invalid');
     const none = await fetch(`${node.url}${internalPaths.partitions}`);
     expect(none.status).toBe(401);
     expect(((await none.json()) as { error: { code: string } }).error.code).toBe('AUTH_MISSING');
@@ -54,6 +64,9 @@ describe('data node internal API', () => {
     await expect(intruder.digest(0)).rejects.toMatchObject({ code: 'AUTH_INVALID' });
     expect(await intruder.ready()).toBe(true);
     await intruder.close();
+    // Every refusal is counted by reason, whichever route (express, the batch route, the channel) saw it.
+    expect(await authFailures('missing')).toBe(missingBefore + 1);
+    expect(await authFailures('invalid')).toBeGreaterThanOrEqual(invalidBefore + 3);
   });
 
   it('coalesces hundreds of concurrent puts and gets into few batch frames, with per-op results', async () => {
@@ -83,6 +96,29 @@ describe('data node internal API', () => {
       await metric('redoubt_data_log_bytes{kind="live"'),
     );
     expect(await metric('redoubt_data_log_segments')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('refuses a version further ahead of its clock than MAX_CLOCK_DRIFT_MS (60 s), on every write path', async () => {
+    const [pinned, near] = keysIn(6, P, 2, 'future');
+    const farAhead = version(Date.now() + 3_600_000);
+    await expect(client.put(6, record(pinned!, 'pin forever', farAhead))).rejects.toMatchObject({
+      code: 'VERSION_AHEAD_OF_CLOCK',
+      message: expect.stringMatching(/at most 60000 ms \(MAX_CLOCK_DRIFT_MS\)/),
+    });
+    const single = await fetch(
+      `${node.url}/internal/v1/partitions/6/records/${encodeURIComponent(pinned!)}`,
+      {
+        method: 'PUT',
+        headers: { [CLUSTER_TOKEN_HEADER]: TOKEN, 'content-type': MSGPACK_CONTENT_TYPE },
+        body: encodeMessage(record(pinned!, 'pin forever', farAhead)),
+      },
+    );
+    expect(single.status).toBe(409);
+    expect(((await single.json()) as { error: { code: string } }).error.code).toBe('VERSION_AHEAD_OF_CLOCK');
+    expect(await client.get(6, pinned!)).toBeNull();
+    // Within the bound (a gateway whose clock runs a little ahead) is fine, and so is the past.
+    const ahead = version(Date.now() + 30_000);
+    expect(await client.put(6, record(near!, 'ok', ahead))).toEqual({ status: 'applied', current: ahead });
   });
 
   it('keeps the newest version: stale puts are answered with the version held', async () => {

@@ -1,8 +1,15 @@
 import { loadConfigOrExit } from '@redoubt/config';
-import { listen, onShutdown, createConnectionDrain, servePlainRoutesFirst } from '@redoubt/http-kit';
+import {
+  createAuthFailureReporter,
+  createConnectionDrain,
+  listen,
+  onShutdown,
+  servePlainRoutesFirst,
+} from '@redoubt/http-kit';
 import { RecordStore } from '@redoubt/storage';
 import { createLogger, createMetricsRegistry } from '@redoubt/telemetry';
 import { dataConfigSchema } from './data-config.js';
+import { guardFutureVersions } from './version-guard.js';
 import { serveBatchChannel } from './batch-channel-server.js';
 import { createBatchHandler, isBatchRequest } from './batch-handler.js';
 import { createDataApp } from './data-app.js';
@@ -26,6 +33,8 @@ try {
   process.exit(1);
 }
 metrics.watch(store);
+// Every route writes through the guard: versions too far ahead of this node's clock are refused.
+store = guardFutureVersions(store, config.MAX_CLOCK_DRIFT_MS);
 if (store.isRecounting()) {
   logger.info('recounting digest aggregates in the background; records are served meanwhile, digests after');
 }
@@ -45,12 +54,14 @@ const drain = createConnectionDrain();
 const app = createDataApp({ config, store, logger, registry, metrics, drain: drain.middleware });
 const { server, port } = await listen(app, config.DATA_PORT, config.DATA_HOST);
 drain.attach();
+const authFailures = createAuthFailureReporter(registry, logger);
 const batch = createBatchHandler({
   store,
   metrics,
   logger,
   clusterToken: config.CLUSTER_TOKEN,
   draining: drain.draining,
+  authFailures,
 });
 servePlainRoutesFirst(server, app, (req) => (isBatchRequest(req) ? batch : undefined));
 const channels = serveBatchChannel(server, {
@@ -59,6 +70,7 @@ const channels = serveBatchChannel(server, {
   logger,
   clusterToken: config.CLUSTER_TOKEN,
   draining: drain.draining,
+  authFailures,
 });
 // Partition streams can take longer than http-kit's 30 s whole-request limit: no limit on a request as a
 // whole, but a socket that moves no byte for two minutes is closed (headersTimeout still guards headers).

@@ -2,7 +2,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Express } from 'express';
 import type { BreakerRegistry } from '@redoubt/circuit-breakers';
 import type { DataNodeAddress } from '@redoubt/cluster-client';
-import { createServiceApp, finishServiceApp, methodNotAllowed, requireAdminKey } from '@redoubt/http-kit';
+import {
+  createAuthFailureReporter,
+  createServiceApp,
+  finishServiceApp,
+  methodNotAllowed,
+  requireAdminKey,
+} from '@redoubt/http-kit';
 import type { HandoffBuffer, QuorumCoordinator, QuorumPolicy } from '@redoubt/quorum';
 import type { HybridClock } from '@redoubt/records';
 import type { Logger, Registry } from '@redoubt/telemetry';
@@ -109,5 +115,6 @@ export function createPublicPath(parts: GatewayParts): (req: IncomingMessage, re
     logger: parts.logger,
     slowRequestMs: parts.slowRequestMs,
     responseHeaders: API_SECURITY_HEADERS,
+    authFailures: createAuthFailureReporter(parts.registry, parts.logger),
   });
 }

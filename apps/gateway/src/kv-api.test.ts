@@ -221,6 +221,18 @@ describe('bad input', () => {
     { name: 'invalid UTF-8 bytes', path: '/v1/kv/%FF%FE', status: 400, code: 'KEY_INVALID' },
     { name: 'encoded lone surrogate', path: '/v1/kv/%ED%A0%80', status: 400, code: 'KEY_INVALID' },
     {
+      name: 'NUL in the key',
+      path: '/v1/kv/a%00b',
+      method: 'PUT',
+      body: 'x',
+      status: 400,
+      code: 'KEY_INVALID',
+    },
+    { name: 'CR LF in the key', path: '/v1/kv/a%0D%0Ab', status: 400, code: 'KEY_INVALID' },
+    { name: 'ESC in the key', path: '/v1/kv/%1B%5B2J', status: 400, code: 'KEY_INVALID' },
+    { name: 'DEL in the key', path: '/v1/kv/a%7F', method: 'DELETE', status: 400, code: 'KEY_INVALID' },
+    { name: 'C1 CSI in the key', path: '/v1/kv/a%C2%9B', status: 400, code: 'KEY_INVALID' },
+    {
       name: 'unknown consistency level',
       path: '/v1/kv/k',
       headers: { 'x-redoubt-consistency': 'strong' },

@@ -5,6 +5,7 @@ import {
   createBodyReader,
   createSecretChecker,
   fromBodyParserError,
+  type AuthFailureReporter,
   httpStatusFor,
   writeErrorResponse,
 } from '@redoubt/http-kit';
@@ -42,6 +43,8 @@ export interface KvHandlerDeps {
   slowRequestMs: number;
   /** Written with every response (the precomputed security headers). */
   responseHeaders: readonly string[];
+  /** Counts and logs refused API keys (http-kit's createAuthFailureReporter). */
+  authFailures: AuthFailureReporter;
 }
 
 /** True for `/v1/kv`, `/v1/kv/...` and `/v1/kv?...`: the requests the public path answers. */
@@ -142,6 +145,7 @@ export function createKvHandler(deps: KvHandlerDeps): (req: IncomingMessage, res
     const status = httpStatusFor(error);
     const requestId = id || randomUUID();
     if (status >= 500) logger.error({ err: raw, requestId, path: req.url }, error.message);
+    else deps.authFailures(error, { requestId, path: ROUTE, remote: req.socket.remoteAddress });
     const headers = [...responseHeaders, 'x-request-id', requestId];
     if (error.code === 'METHOD_NOT_ALLOWED') headers.push('allow', ALLOWED);
     writeErrorResponse(res, error, requestId, headers);

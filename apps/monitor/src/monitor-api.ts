@@ -1,10 +1,12 @@
-import express, { type Express, type RequestHandler } from 'express';
+import type { Express, RequestHandler } from 'express';
 import { RedoubtError } from '@redoubt/errors';
 import {
   CLUSTER_TOKEN_HEADER,
   createServiceApp,
   finishServiceApp,
+  jsonBody,
   methodNotAllowed,
+  parseBody,
   requireAdminKey,
   requireClusterToken,
 } from '@redoubt/http-kit';
@@ -40,13 +42,6 @@ const planBody = z.discriminatedUnion('action', [
     weight: z.number().positive().finite().optional(),
   }),
 ]);
-
-function parse<T>(schema: z.ZodType<T>, body: unknown): T {
-  const result = schema.safeParse(body ?? {});
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  throw new RedoubtError('BODY_INVALID', `${issue.path.join('.') || 'body'}: ${issue.message}`);
-}
 
 /** Read access: the admin key, or the cluster token (other services, the chaos app). */
 function requireAdminOrClusterToken(adminKey: string, clusterToken: string): RequestHandler {
@@ -94,7 +89,6 @@ export function createMonitorApi(options: {
   });
   const read = requireAdminOrClusterToken(options.adminKey, options.clusterToken);
   const admin = requireAdminKey(options.adminKey);
-  const json = express.json({ limit: '64kb' });
 
   app.get('/v1/cluster', read, async (req, res) => {
     const limit = Math.min(200, Math.max(0, Number(req.query.events ?? 20) || 20));
@@ -121,8 +115,8 @@ export function createMonitorApi(options: {
   });
   app.all('/v1/placement', methodNotAllowed(['GET']));
 
-  app.post('/v1/placement/plan', admin, json, async (req, res) => {
-    const body = parse(planBody, req.body);
+  app.post('/v1/placement/plan', admin, jsonBody(planBody), async (req, res) => {
+    const body = req.body as z.infer<typeof planBody>;
     const zone = body.action === 'add' ? (body.zone ?? (await options.zoneOf?.(body.node))) : undefined;
     const change: MembershipChange =
       body.action === 'add'
@@ -135,8 +129,8 @@ export function createMonitorApi(options: {
   });
   app.all('/v1/placement/plan', methodNotAllowed(['POST']));
 
-  app.post('/v1/nodes', admin, json, async (req, res) => {
-    const body = parse(addBody, req.body);
+  app.post('/v1/nodes', admin, jsonBody(addBody), async (req, res) => {
+    const body = req.body as z.infer<typeof addBody>;
     logger.info({ node: body.id, url: body.url, requestId: req.id }, 'operator: add node');
     const result = await controller.applyOperatorChange(
       {
@@ -152,17 +146,17 @@ export function createMonitorApi(options: {
   });
   app.all('/v1/nodes', methodNotAllowed(['POST']));
 
-  app.post('/v1/nodes/:id/drain', admin, json, async (req, res) => {
-    const node = parse(nodeId, req.params.id);
-    const body = parse(guardBody, req.body);
+  app.post('/v1/nodes/:id/drain', admin, jsonBody(guardBody), async (req, res) => {
+    const node = parseBody(nodeId, req.params.id);
+    const body = req.body as z.infer<typeof guardBody>;
     logger.info({ node, requestId: req.id }, 'operator: drain node');
     res.status(202).json(await controller.applyOperatorChange({ kind: 'drain', node }, body));
   });
   app.all('/v1/nodes/:id/drain', methodNotAllowed(['POST']));
 
-  app.delete('/v1/nodes/:id', admin, json, async (req, res) => {
-    const node = parse(nodeId, req.params.id);
-    const body = parse(guardBody, req.body);
+  app.delete('/v1/nodes/:id', admin, jsonBody(guardBody), async (req, res) => {
+    const node = parseBody(nodeId, req.params.id);
+    const body = req.body as z.infer<typeof guardBody>;
     logger.info({ node, requestId: req.id }, 'operator: remove node');
     res.status(202).json(await controller.applyOperatorChange({ kind: 'remove', node }, body));
   });

@@ -147,4 +147,43 @@ describe('operator changes through the redoubt CLI', () => {
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('REPLICA_UNAVAILABLE');
     expect((await cluster.status()).services.some((s) => s.name === 'd9')).toBe(false);
   });
+
+  it('answers 400 with a JSON error to a malformed or wrong admin body', async () => {
+    const post = (path: string, body: string) =>
+      fetch(`${cluster.monitors[0]!.url}${path}`, {
+        method: 'POST',
+        headers: { 'x-redoubt-admin-key': KEYS.admin, 'content-type': 'application/json' },
+        body,
+      });
+    const cases: [string, string, RegExp][] = [
+      ['/v1/nodes', '{"id": "d9", "url": ', /JSON|Unexpected|Expected/i],
+      ['/v1/nodes', '{"id": "d9", "url": "ftp://x"}', /^url: /],
+      ['/v1/placement/plan', '{"action": "drain", "node": "bad id!"}', /^node: /],
+      ['/v1/nodes/d4/drain', '{"expectedEpoch": "seven"}', /^expectedEpoch: /],
+    ];
+    for (const [path, body, message] of cases) {
+      const res = await post(path, body);
+      expect(res.status, body).toBe(400);
+      const answer = (await res.json()) as { error: { code: string; message: string } };
+      expect(answer.error.code).toBe('BODY_INVALID');
+      expect(answer.error.message, body).toMatch(message);
+    }
+  });
+
+  it('counts refused admin keys in redoubt_auth_failures_total', async () => {
+    const url = cluster.monitors[0]!.url;
+    const invalid = async () => {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      const line = text.split('\n').find((l) => /^redoubt_auth_failures_total\{.*reason="invalid"/.test(l));
+      return Number(line?.split(' ').pop());
+    };
+    const before = await invalid();
+    const res = await fetch(`${url}/v1/nodes`, {
+      method: 'POST',
+      headers: { 'x-redoubt-admin-key': 'not-the-admin-key-0123456789', 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(res.status).toBe(403);
+    expect(await invalid()).toBe(before + 1);
+  });
 });

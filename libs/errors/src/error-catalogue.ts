@@ -39,6 +39,10 @@ export const errorCatalogue = {
   RECORD_NOT_FOUND: { kind: 'not_found', summary: 'no such record' },
   RECORD_CORRUPT: { kind: 'corrupt', summary: 'a stored record failed its checksum' },
   VERSION_INVALID: { kind: 'invalid', summary: 'the version string is malformed' },
+  VERSION_AHEAD_OF_CLOCK: {
+    kind: 'conflict',
+    summary: "a record's version is further ahead of the data node's clock than MAX_CLOCK_DRIFT_MS allows",
+  },
   WRONG_PARTITION: { kind: 'invalid', summary: 'the key does not belong to the given partition' },
   STORE_UNAVAILABLE: { kind: 'unavailable', summary: 'the storage engine is not open' },
   FRAME_INVALID: { kind: 'invalid', summary: 'an internal protocol frame is malformed' },

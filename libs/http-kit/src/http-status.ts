@@ -25,7 +25,17 @@ export function httpStatusFor(error: RedoubtError): number {
   return byCode[error.code] ?? byKind[error.kind];
 }
 
-/** The JSON error body of every redoubt service. */
+/**
+ * The JSON error body of every redoubt service. An INTERNAL error (a bug, or something no catalogue kind
+ * describes) answers a generic message: its real one may carry paths, hosts or data, so it goes only to the
+ * log, under the request id the answer carries (`requestId` and the x-request-id header).
+ */
 export function errorBody(error: RedoubtError, requestId?: string) {
+  if (error.kind === 'internal') {
+    const message = requestId
+      ? `an internal error occurred; the service log has the details under request id ${requestId}`
+      : 'an internal error occurred; the service log has the details';
+    return { error: { code: error.code, message, details: {} }, requestId };
+  }
   return { error: { code: error.code, message: error.message, details: error.details }, requestId };
 }

@@ -24,3 +24,10 @@ export {
   type BodyReader,
   type PlainHandler,
 } from './plain-route.js';
+export { jsonBody, parseBody } from './json-body.js';
+export {
+  createAuthFailureReporter,
+  AUTH_FAILURES_METRIC,
+  type AuthFailureReporter,
+  type AuthFailureContext,
+} from './auth-failures.js';

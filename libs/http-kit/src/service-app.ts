@@ -3,6 +3,7 @@ import helmet from 'helmet';
 import { randomUUID } from 'node:crypto';
 import { RedoubtError } from '@redoubt/errors';
 import type { Logger, Registry } from '@redoubt/telemetry';
+import { createAuthFailureReporter, type AuthFailureReporter } from './auth-failures.js';
 import { errorBody, httpStatusFor } from './http-status.js';
 import { fromBodyParserError } from './plain-route.js';
 
@@ -28,8 +29,12 @@ declare module 'express-serve-static-core' {
  * `/healthz` (alive), `/readyz` (able to serve) and `/metrics`. Finish with `finishServiceApp` to add the
  * 404 and error handlers after the service's routes.
  */
+/** Each app's auth-failure reporter, made with its registry by createServiceApp for finishServiceApp. */
+const reporters = new WeakMap<Express, AuthFailureReporter>();
+
 export function createServiceApp(options: ServiceAppOptions): Express {
   const app = express();
+  reporters.set(app, createAuthFailureReporter(options.registry, options.logger));
   app.disable('x-powered-by');
   app.disable('etag'); // ETags carry record versions; express must not invent its own
   app.set('query parser', 'simple');
@@ -79,10 +84,16 @@ export function finishServiceApp(app: Express, logger: Logger): Express {
   app.use((req, _res, next) =>
     next(new RedoubtError('ROUTE_NOT_FOUND', `no route for ${req.method} ${req.path}`)),
   );
+  const reportAuthFailure = reporters.get(app);
   const handler: ErrorRequestHandler = (rawError, req, res, _next) => {
     const error = fromBodyParserError(rawError);
     const status = httpStatusFor(error);
+    if (!req.id) {
+      req.id = randomUUID();
+      if (!res.headersSent) res.setHeader('x-request-id', req.id);
+    }
     if (status >= 500) logger.error({ err: rawError, requestId: req.id, path: req.path }, error.message);
+    reportAuthFailure?.(error, { requestId: req.id, path: req.path, remote: req.socket.remoteAddress });
     if (res.headersSent) {
       res.destroy();
       return;
