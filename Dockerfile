@@ -16,6 +16,9 @@ RUN bash tools/npm-install.sh --ignore-scripts
 RUN set -e; for app in data gateway backup-worker monitor chaos stack; do \
       if [ -f "apps/$app/src/main.ts" ]; then (cd "apps/$app" && node ../../tools/build-app.mjs); fi; \
     done
+# The backups' object store for compose (the `s3` service): s3rver's small entry point, bundled the same way.
+RUN node_modules/.bin/esbuild libs/backup-stores/src/s3rver-main.ts --bundle --platform=node --format=esm \
+      --target=node20 --packages=external --sourcemap --outfile=apps/s3/dist/main.js
 RUN npm prune --omit=dev --no-audit --no-fund --ignore-scripts && rm -rf node_modules/@redoubt
 
 FROM ${BASE_IMAGE} AS runtime

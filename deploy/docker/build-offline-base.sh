@@ -21,7 +21,12 @@ if [[ -z "$MIRROR" ]]; then
   MIRROR=$(grep -hsE '^(URIs:|deb )' /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list 2>/dev/null \
     | grep -v security | awk 'NR==1 {print $2}' || true)
 fi
-MIRROR="${MIRROR:-http://deb.debian.org/debian}"
+if [[ -z "$MIRROR" ]]; then
+  echo "build-offline-base: no Debian mirror found in /etc/apt/sources.list.d/debian.sources or /etc/apt/sources.list;" >&2
+  echo "  set DEBIAN_MIRROR to the URL of a Debian bookworm mirror this machine can reach, e.g." >&2
+  echo "  DEBIAN_MIRROR=http://<your mirror>/debian deploy/docker/build-offline-base.sh" >&2
+  exit 2
+fi
 PACKAGES="ca-certificates,tini,redis-server,prometheus,haproxy,curl"
 
 for tool in debootstrap docker; do

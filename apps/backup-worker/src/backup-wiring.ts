@@ -9,6 +9,7 @@ import {
   scheduleBackups,
   type RootHash,
 } from '@redoubt/backup';
+import { backupStoreOpener } from '@redoubt/backup-stores';
 import type { ClusterMap } from '@redoubt/cluster-client';
 import type { JobProcessor } from '@redoubt/queues';
 import type { Logger, Registry } from '@redoubt/telemetry';
@@ -42,7 +43,12 @@ export function wireBackups(options: {
     options.logger.warn('BACKUP_TARGETS is not set: backups and restores are disabled in this worker');
     return undefined;
   }
-  const settings = loadBackupSettings(options.env);
+  // Directories and s3:// targets; S3 credentials from BACKUP_S3_<ID>_* or the SDK's default chain.
+  const settings = loadBackupSettings(options.env, {}, backupStoreOpener(options.env));
+  options.logger.info(
+    { targets: settings.targets.map((t) => `${t.id}=${t.store.kind}:${t.store.location}`) },
+    'backup targets',
+  );
   const metrics = registerBackupMetrics(options.registry);
   void primeBackupMetrics(metrics, settings, options.partitions).catch((error: Error) =>
     options.logger.warn({ err: error.message }, 'could not read the last backup times from the targets'),

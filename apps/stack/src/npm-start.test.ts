@@ -3,6 +3,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { assertTargetWritable, loadBackupSettings } from '@redoubt/backup';
+import { backupStoreOpener } from '@redoubt/backup-stores';
 import { pidAlive, readStackFile, REPO_ROOT, type StackFile } from '@redoubt/local-stack';
 
 // What `npm start` runs (after tools/start.mjs has checked the prerequisites), as a user would: a real
@@ -61,8 +63,28 @@ describe('npm start', () => {
     ).json()) as { processes: { name: string; state: string; pid: number }[] };
     expect(processes.processes.map((p) => p.state)).toEqual(processes.processes.map(() => 'running'));
     expect(processes.processes.map((p) => p.name)).toEqual(
-      expect.arrayContaining(['redis', 'data-1', 'gw-1']),
+      expect.arrayContaining(['redis', 'data-1', 'gw-1', 's3']),
     );
+
+    // Backups go to the stack's own object store (a bucket on its s3rver, this run's generated keys)
+    // and to a directory: two copies on two kinds. The CLI finds both, with the keys, in stack.json.
+    expect(file.backups?.targets).toMatch(
+      /^t1=s3:\/\/redoubt-backups\?endpoint=http:\/\/127\.0\.0\.1:\d+&region=us-east-1&style=path,t2=\//,
+    );
+    const backupTargets = loadBackupSettings(
+      { BACKUP_TARGETS: file.backups!.targets },
+      {},
+      backupStoreOpener(file.backups!.env),
+    ).targets;
+    expect(backupTargets.map((t) => t.store.kind)).toEqual(['s3', 'directory']);
+    for (const target of backupTargets) await assertTargetWritable(target);
+    await expect(
+      loadBackupSettings(
+        { BACKUP_TARGETS: file.backups!.targets },
+        {},
+        backupStoreOpener({ BACKUP_S3_T1_ACCESS_KEY_ID: 'S3RVER', BACKUP_S3_T1_SECRET_ACCESS_KEY: 'S3RVER' }),
+      ).targets[0]!.store.check(),
+    ).rejects.toMatchObject({ code: 'BACKUP_TARGET_DENIED' }); // no known default key pair
 
     const url = `${file.gateways[0]!.url}/v1/kv/greeting`;
     const auth = { authorization: `Bearer ${file.keys.apiKey}` };

@@ -16,6 +16,7 @@ import { makeRecord, formatVersion, type StoredRecord } from '@redoubt/records';
 import { partitionOf } from '@redoubt/hashing';
 import {
   backupMatrix,
+  directoryTarget,
   backupPartition,
   planRestore,
   restorePartitions,
@@ -197,7 +198,7 @@ try {
     `baseline: sequential write ${baseline.writeMBs.toFixed(0)} MB/s, copy ${baseline.copyMBs.toFixed(0)} MB/s`,
   );
 
-  const targets: BackupTarget[] = [1, 2, 3].map((i) => ({ id: `t${i}`, path: join(scratch, `t${i}`) }));
+  const targets: BackupTarget[] = [1, 2, 3].map((i) => directoryTarget(`t${i}`, join(scratch, `t${i}`)));
   const matrix = backupMatrix(targets, PARTITIONS, COPIES);
   const pairs = [...byPartition.keys()].flatMap((p) =>
     targetsOfPartition(matrix, targets, p).map((target) => ({ p, target })),

@@ -11,7 +11,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { backupPartition, undoToPointInTime, versionCeilingAt, type UndoSummary } from '../src/index.js';
+import {
+  backupPartition,
+  directoryTarget,
+  undoToPointInTime,
+  versionCeilingAt,
+  type UndoSummary,
+} from '../src/index.js';
 import { TestCluster } from '../src/testing/index.js';
 
 const PARTITIONS = Number(process.env.UNDO_BENCH_PARTITIONS ?? 4096);
@@ -36,7 +42,7 @@ const loadAtStart = os.loadavg();
 const root = await mkdtemp(join(os.tmpdir(), 'redoubt-undo-bench-'));
 const cluster = await TestCluster.start({ nodes: 3, partitions: PARTITIONS, replicas: 3 });
 try {
-  const target = { id: 't1', path: join(root, 't1') };
+  const target = directoryTarget('t1', join(root, 't1'));
   const keyOf = (i: number) => (i % 4 === 0 ? `hot/${i}` : `cold/${i}`);
   await cluster.writeAll(Array.from({ length: KEYS }, (_, i) => cluster.record(keyOf(i), value(i, 'v1'))));
   log(`${KEYS} keys written over ${PARTITIONS} partitions`);

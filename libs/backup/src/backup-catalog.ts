@@ -1,15 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { RedoubtError } from '@redoubt/errors';
+import { RedoubtError, toRedoubtError } from '@redoubt/errors';
 import type { Version } from '@redoubt/records';
+import { isMissingObject, listAll, objectKey, type StoredObject } from './backup-store.js';
 import type { BackupTarget } from './backup-targets.js';
-import { isMissing, unreadable, writeFileAtomic } from './durable-files.js';
 import { MANIFEST_FILE, readManifest, type BackupManifest } from './manifest.js';
 import { authenticateManifest, type ManifestSigning } from './manifest-mac.js';
 
 /**
- * Layout of a target (a directory):
+ * Layout of a target (a directory or a bucket prefix; keys relative to it):
  *
  *   <target>/partitions/<partition, 5 digits>/<backup id>/seg-000000.rbk ... manifest.json
  *   <target>/partitions/<partition, 5 digits>/head.json
@@ -23,16 +21,31 @@ export const HEAD_FILE = 'head.json';
 /** In a backup folder still being written: the id of the backup it builds on (see retention). */
 export const PARENT_FILE = '.parent';
 
+/** Key prefix of a partition's folder: `partitions/00042`. */
+export function partitionKey(partition: number): string {
+  return objectKey(PARTITIONS_DIR, String(partition).padStart(5, '0'));
+}
+
+/** Key prefix of one backup's folder: `partitions/00042/<id>`. */
+export function backupKey(partition: number, id: string): string {
+  return objectKey(partitionKey(partition), id);
+}
+
+export function manifestKey(partition: number, id: string): string {
+  return objectKey(backupKey(partition, id), MANIFEST_FILE);
+}
+
+/** Where a partition's folder is, for people (a path or an s3:// URL). */
 export function partitionDir(target: BackupTarget, partition: number): string {
-  return join(target.path, PARTITIONS_DIR, String(partition).padStart(5, '0'));
+  return target.store.describe(partitionKey(partition));
 }
 
 export function backupDir(target: BackupTarget, partition: number, id: string): string {
-  return join(partitionDir(target, partition), id);
+  return target.store.describe(backupKey(partition, id));
 }
 
 export function manifestPath(target: BackupTarget, partition: number, id: string): string {
-  return join(backupDir(target, partition, id), MANIFEST_FILE);
+  return target.store.describe(manifestKey(partition, id));
 }
 
 /** Backup ids sort by time: `20261121T090912345Z-full-3fa9c2`. */
@@ -67,6 +80,8 @@ export interface PartitionBackups {
   invalid: InvalidBackup[];
 }
 
+const TARGET_DOWN = new Set(['BACKUP_TARGET_UNREACHABLE', 'BACKUP_TARGET_DENIED', 'BACKUP_TARGET_MISSING']);
+
 export function byTime(a: BackupManifest, b: BackupManifest): number {
   return a.startedAt - b.startedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
@@ -80,73 +95,70 @@ export async function listPartitionBackups(
   partition: number,
   signing: ManifestSigning,
 ): Promise<PartitionBackups> {
-  const dir = partitionDir(target, partition);
+  const prefix = `${partitionKey(partition)}/`;
   const result: PartitionBackups = { target, partition, complete: [], incomplete: [], invalid: [] };
-  let entries: string[];
-  try {
-    entries = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
-  } catch (error) {
-    if (isMissing(error)) return result;
-    throw unreadable(error, dir, 'folder');
+  // One listing of the whole partition folder (paginated): a backup id is the first key component.
+  const folders = new Map<string, StoredObject[]>();
+  for (const object of (await listAll(target.store, prefix)).objects) {
+    const rest = object.key.slice(prefix.length);
+    const slash = rest.indexOf('/');
+    if (slash <= 0 || rest.startsWith('.')) continue; // head.json and the like
+    const id = rest.slice(0, slash);
+    folders.set(id, [...(folders.get(id) ?? []), object]);
   }
   await Promise.all(
-    entries
-      .filter((name) => !name.startsWith('.'))
-      .map(async (id) => {
-        const file = join(dir, id, MANIFEST_FILE);
+    [...folders].map(async ([id, objects]) => {
+      const key = backupKey(partition, id);
+      if (objects.some((o) => o.key === `${key}/${MANIFEST_FILE}`)) {
         try {
-          const manifest = await readManifest(file, { partition, id, target: target.id });
-          authenticateManifest(manifest, file, signing);
+          const file = `${key}/${MANIFEST_FILE}`;
+          const manifest = await readManifest(target.store, file, { partition, id, target: target.id });
+          authenticateManifest(manifest, target.store.describe(file), signing);
           result.complete.push(manifest);
         } catch (error) {
-          const e = error instanceof RedoubtError ? error : unreadable(error, file, 'manifest');
-          if (e.code === 'BACKUP_CORRUPT' && e.details.errno === 'ENOENT') {
-            const parent = await readFile(join(dir, id, PARENT_FILE), 'utf8').then(
-              (text) => text.trim() || undefined,
-              () => undefined,
-            );
-            result.incomplete.push({
-              id,
-              dir: join(dir, id),
-              parent,
-              lastWriteMs: await lastWrite(join(dir, id)),
-            });
-          } else {
-            result.invalid.push({ id, dir: join(dir, id), error: e });
-          }
+          if (isMissingObject(error)) return; // pruned meanwhile
+          const e = toRedoubtError(error);
+          if (TARGET_DOWN.has(e.code)) throw e; // the target, not this backup
+          result.invalid.push({ id, dir: target.store.describe(key), error: e });
         }
-      }),
+        return;
+      }
+      const parent = objects.some((o) => o.key === `${key}/${PARENT_FILE}`)
+        ? await target.store.get(`${key}/${PARENT_FILE}`).then(
+            (text) => text.toString('utf8').trim() || undefined,
+            () => undefined,
+          )
+        : undefined;
+      result.incomplete.push({
+        id,
+        dir: target.store.describe(key),
+        parent,
+        lastWriteMs: Math.max(...objects.map((o) => o.modifiedMs)),
+      });
+    }),
   );
   result.complete.sort(byTime);
   result.incomplete.sort((a, b) => (a.id < b.id ? -1 : 1));
   return result;
 }
 
-async function lastWrite(dir: string): Promise<number> {
-  let newest = 0;
-  try {
-    newest = (await stat(dir)).mtimeMs;
-    for (const name of await readdir(dir)) {
-      newest = Math.max(newest, (await stat(join(dir, name)).catch(() => ({ mtimeMs: 0 }))).mtimeMs);
-    }
-  } catch {
-    // vanished meanwhile
-  }
-  return newest;
+/** Every key of one backup's folder (segments, manifest, marker files): what retention deletes. */
+export async function backupObjectKeys(
+  target: BackupTarget,
+  partition: number,
+  id: string,
+): Promise<string[]> {
+  return (await listAll(target.store, `${backupKey(partition, id)}/`)).objects.map((o) => o.key);
 }
 
 /** Partitions that have a folder on the target, ascending. */
 export async function partitionsOnTarget(target: BackupTarget): Promise<number[]> {
-  const dir = join(target.path, PARTITIONS_DIR);
-  try {
-    return (await readdir(dir))
-      .filter((name) => /^\d{5,}$/.test(name))
-      .map(Number)
-      .sort((a, b) => a - b);
-  } catch (error) {
-    if (isMissing(error)) return [];
-    throw unreadable(error, dir, 'folder');
-  }
+  const { prefixes } = await listAll(target.store, `${PARTITIONS_DIR}/`, { delimiter: '/' });
+  return prefixes
+    .map((p) => p.slice(PARTITIONS_DIR.length + 1, -1))
+    .filter((name) => /^\d{5,}$/.test(name))
+    .map(Number)
+    .sort((a, b) => a - b);
 }
 
 /**
@@ -194,9 +206,8 @@ export interface BackupHead {
 
 export async function readHead(target: BackupTarget, partition: number): Promise<BackupHead | undefined> {
   try {
-    const head = JSON.parse(
-      await readFile(join(partitionDir(target, partition), HEAD_FILE), 'utf8'),
-    ) as BackupHead;
+    const text = await target.store.get(objectKey(partitionKey(partition), HEAD_FILE));
+    const head = JSON.parse(text.toString('utf8')) as BackupHead;
     return typeof head.latest === 'string' && typeof head.coveredAt === 'number' ? head : undefined;
   } catch {
     return undefined;
@@ -204,5 +215,5 @@ export async function readHead(target: BackupTarget, partition: number): Promise
 }
 
 export async function writeHead(target: BackupTarget, head: BackupHead): Promise<void> {
-  await writeFileAtomic(join(partitionDir(target, head.partition), HEAD_FILE), JSON.stringify(head) + '\n');
+  await target.store.put(objectKey(partitionKey(head.partition), HEAD_FILE), JSON.stringify(head) + '\n');
 }

@@ -1,8 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { partitionsOnTarget } from './backup-catalog.js';
+import { isMissingObject } from './backup-store.js';
 import type { BackupTarget } from './backup-targets.js';
-import { ensureDir, isMissing, writeFileAtomic } from './durable-files.js';
 
 /**
  * `<target>/coverage.json`: the partitions a target is responsible for that held no record at all when a
@@ -23,10 +21,11 @@ export interface TargetCoverage {
 
 export async function readCoverage(target: BackupTarget): Promise<TargetCoverage | undefined> {
   try {
-    const parsed = JSON.parse(await readFile(join(target.path, COVERAGE_FILE), 'utf8')) as TargetCoverage;
+    const text = (await target.store.get(COVERAGE_FILE)).toString('utf8');
+    const parsed = JSON.parse(text) as TargetCoverage;
     return Array.isArray(parsed.empty) && Number.isInteger(parsed.partitions) ? parsed : undefined;
   } catch (error) {
-    if (isMissing(error) || error instanceof SyntaxError) return undefined;
+    if (isMissingObject(error) || error instanceof SyntaxError) return undefined;
     throw error;
   }
 }
@@ -48,9 +47,8 @@ export async function updateCoverage(
   ) {
     return false;
   }
-  await ensureDir(target.path);
   const coverage: TargetCoverage = { partitions, at: now, empty: sorted };
-  await writeFileAtomic(join(target.path, COVERAGE_FILE), JSON.stringify(coverage));
+  await target.store.put(COVERAGE_FILE, JSON.stringify(coverage));
   return true;
 }
 

@@ -1,22 +1,19 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { DataNodeApi, PartitionDigest } from '@redoubt/cluster-client';
 import { RedoubtError, isRedoubtError, toRedoubtError } from '@redoubt/errors';
 import { ZERO_VERSION, type StoredRecord, type Version } from '@redoubt/records';
 import {
   PARENT_FILE,
-  backupDir,
+  backupKey,
+  backupObjectKeys,
   chainOf,
   listPartitionBackups,
   newBackupId,
-  partitionDir,
   readHead,
   writeHead,
   type BackupHead,
 } from './backup-catalog.js';
 import type { BackupTarget } from './backup-targets.js';
 import { DEFAULT_COMPRESSION, type Compression } from './compression.js';
-import { ensureDir, fsyncPath, unwritable, writeFileAtomic } from './durable-files.js';
 import { keyCheckOf } from './encryption-key.js';
 import {
   MANIFEST_FILE,
@@ -97,8 +94,8 @@ const REPLICA_ERRORS = new Set([
 
 /**
  * Backs one partition up to one target: reads one healthy replica (the first that answers, primary first),
- * writes segments, fsyncs them, and only then writes the manifest (temp name, fsync, rename, fsync the
- * folder). A crash at any point leaves either no manifest (the folder is an incomplete backup, ignored by
+ * stores segments (each one atomic and durable when its put returns: see BackupStore), and only then the
+ * manifest. A crash at any point leaves either no manifest (the folder is an incomplete backup, ignored by
  * restore and removed by retention) or a complete backup.
  *
  * Consistency: the scan is not a snapshot. The manifest's watermark is the newest version it saw; the next
@@ -109,12 +106,6 @@ export async function backupPartition(options: BackupPartitionOptions): Promise<
   const now = options.now ?? Date.now;
   const begun = performance.now();
   const { partition, target } = options;
-  const pdir = partitionDir(target, partition);
-  try {
-    await ensureDir(pdir);
-  } catch (error) {
-    throw unwritable(error, pdir, target.id);
-  }
 
   const listing = await listPartitionBackups(target, partition, options.signing);
   const done = options.origin ? listing.complete.find((b) => b.origin === options.origin) : undefined;
@@ -208,9 +199,7 @@ export async function backupPartition(options: BackupPartitionOptions): Promise<
       const lastRoot = head?.latest === parent.id ? head.sourceRoot : parent.source.root;
       if (lastRoot === digest.root) {
         const unchangedHead = headOf(parent, digest.root, startedAt);
-        await writeHead(target, unchangedHead).catch((error: unknown) => {
-          throw unwritable(error, pdir, target.id);
-        });
+        await writeHead(target, unchangedHead);
         return {
           status: 'unchanged',
           partition,
@@ -224,14 +213,10 @@ export async function backupPartition(options: BackupPartitionOptions): Promise<
     }
 
     const id = newBackupId(kind, startedAt);
-    const dir = backupDir(target, partition, id);
-    try {
-      await mkdir(dir, { mode: 0o750 });
-      // Tells retention, while this backup has no manifest yet, which backup it builds on (keep that one).
-      if (parent) await writeFile(join(dir, PARENT_FILE), `${parent.id}\n`);
-    } catch (error) {
-      throw unwritable(error, dir, target.id);
-    }
+    const prefix = backupKey(partition, id);
+    // Tells retention, while this backup has no manifest yet, which backup it builds on (keep that one).
+    if (parent)
+      await target.store.put(`${prefix}/${PARENT_FILE}`, `${parent.id}\n`, { signal: options.signal });
     let skippedCorrupt = 0;
     try {
       const records = replica.streamOut(partition, {
@@ -241,7 +226,8 @@ export async function backupPartition(options: BackupPartitionOptions): Promise<
         onEnd: (summary: { corrupt?: number }) => (skippedCorrupt = summary.corrupt ?? 0),
       } as Parameters<DataNodeApi['streamOut']>[1]) as AsyncIterable<StoredRecord>;
       const written = await writeSegments(records, {
-        dir,
+        store: target.store,
+        prefix,
         target: target.id,
         compression: options.compression ?? DEFAULT_COMPRESSION,
         key: options.key,
@@ -254,12 +240,12 @@ export async function backupPartition(options: BackupPartitionOptions): Promise<
       });
       if (skippedCorrupt > 0 && !last) {
         failures.push(`${replica.id}: skipped ${skippedCorrupt} corrupt record(s)`);
-        await rm(dir, { recursive: true, force: true });
+        await discard(target, partition, id);
         continue;
       }
       if (parent && written.records === 0) {
         // Nothing newer than the parent (records removed, a wiped replica): no empty incremental is kept.
-        await rm(dir, { recursive: true, force: true });
+        await discard(target, partition, id);
         const unchangedHead = headOf(parent, digest.root, startedAt);
         await writeHead(target, unchangedHead).catch(() => undefined);
         return {
@@ -302,13 +288,11 @@ export async function backupPartition(options: BackupPartitionOptions): Promise<
         },
         options.signing,
       );
-      try {
-        await fsyncPath(dir); // the segments' directory entries are durable before the manifest names them
-        await writeFileAtomic(`${dir}/${MANIFEST_FILE}`, serializeManifest(manifest));
-        await fsyncPath(pdir);
-      } catch (error) {
-        throw unwritable(error, `${dir}/${MANIFEST_FILE}`, target.id);
-      }
+      // Every segment's put has returned (durable), so the manifest may name them; written last, it
+      // makes the backup complete.
+      await target.store.put(`${prefix}/${MANIFEST_FILE}`, serializeManifest(manifest), {
+        signal: options.signal,
+      });
       const head = headOf(manifest, digest.root, startedAt);
       await writeHead(target, head).catch(() => undefined); // a cache; the manifest is the truth
       return {
@@ -321,7 +305,7 @@ export async function backupPartition(options: BackupPartitionOptions): Promise<
         durationMs: performance.now() - begun,
       };
     } catch (error) {
-      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      await discard(target, partition, id).catch(() => undefined);
       if (isRedoubtError(error) && REPLICA_ERRORS.has(error.code) && !options.signal?.aborted) {
         failures.push(`${replica.id}: ${error.message}`);
         continue;
@@ -334,6 +318,11 @@ export async function backupPartition(options: BackupPartitionOptions): Promise<
     `no replica of partition ${partition} could be read for a backup (${failures.join('; ') || 'no replicas'})`,
     { partition, target: target.id },
   );
+}
+
+/** Removes what a failed attempt wrote (no manifest: it never counted as a backup). */
+async function discard(target: BackupTarget, partition: number, id: string): Promise<void> {
+  await target.store.delete(await backupObjectKeys(target, partition, id));
 }
 
 function headOf(latest: BackupManifest, sourceRoot: string, coveredAt: number): BackupHead {

@@ -9,7 +9,7 @@ import { isRedoubtError } from '@redoubt/errors';
 import { formatVersion, type StoredRecord } from '@redoubt/records';
 import { listPartitionBackups, partitionDir } from './backup-catalog.js';
 import { backupPartition } from './backup-partition.js';
-import { backupMatrix, targetsOfPartition, type BackupTarget } from './backup-targets.js';
+import { backupMatrix, directoryTarget, targetsOfPartition, type BackupTarget } from './backup-targets.js';
 import { runRestoreDrill } from './restore-drill.js';
 import {
   planRestore,
@@ -40,10 +40,9 @@ afterAll(async () => {
 const all = Array.from({ length: P }, (_, p) => p);
 
 async function freshTargets(name: string, count = 2): Promise<BackupTarget[]> {
-  return Array.from({ length: count }, (_, i) => ({
-    id: `t${i + 1}`,
-    path: join(scratch, name, `t${i + 1}`),
-  }));
+  return Array.from({ length: count }, (_, i) =>
+    directoryTarget(`t${i + 1}`, join(scratch, name, `t${i + 1}`)),
+  );
 }
 
 /** Backs every partition up to each of its targets in the backup matrix. */
@@ -321,7 +320,7 @@ describe('backup and restore with real data nodes', () => {
     const error = await backupPartition({
       partition: 0,
       partitions: P,
-      target: { id: 'tf', path: join(file, 'backups') },
+      target: directoryTarget('tf', join(file, 'backups')),
       replicas: cluster.map.replicasOf(0),
       signing: SIGNING,
     }).catch((e: unknown) => e);
@@ -351,9 +350,9 @@ describe('backup and restore with real data nodes', () => {
   });
 
   it('leaves no finished manifest when a backup is killed between its segments, and the next one is complete', async () => {
-    const target: BackupTarget = { id: 't1', path: join(scratch, 'crash') };
+    const target: BackupTarget = directoryTarget('t1', join(scratch, 'crash'));
     const crashed = await runFixture({
-      TARGET_DIR: target.path,
+      TARGET_DIR: target.location,
       PARTITION: '2',
       SEGMENT_BYTES: '4096',
       BACKUP_CRASH_AFTER_SEGMENTS: '2',
@@ -370,7 +369,7 @@ describe('backup and restore with real data nodes', () => {
     await writeFile(join(listing.incomplete[0]!.dir, '.manifest.json.123.abcd.tmp'), '{}');
     expect((await listPartitionBackups(target, 2, SIGNING)).complete).toHaveLength(0);
 
-    const next = await runFixture({ TARGET_DIR: target.path, PARTITION: '2', SEGMENT_BYTES: '4096' });
+    const next = await runFixture({ TARGET_DIR: target.location, PARTITION: '2', SEGMENT_BYTES: '4096' });
     expect(JSON.parse(next.out)).toMatchObject({ ok: true, status: 'written' });
     const after = await listPartitionBackups(target, 2, SIGNING);
     expect(after.complete).toHaveLength(1);

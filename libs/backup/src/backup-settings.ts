@@ -1,7 +1,13 @@
 import { tmpdir } from 'node:os';
 import { env, loadConfig, z } from '@redoubt/config';
 import { RedoubtError } from '@redoubt/errors';
-import { DEFAULT_BACKUP_COPIES, parseBackupTargets, type BackupTarget } from './backup-targets.js';
+import {
+  DEFAULT_BACKUP_COPIES,
+  openDirectoryTarget,
+  parseBackupTargets,
+  type BackupStoreOpener,
+  type BackupTarget,
+} from './backup-targets.js';
 import { DEFAULT_MAX_CHAIN, DEFAULT_OVERLAP_MS, DEFAULT_SEGMENT_BYTES } from './backup-partition.js';
 import { DEFAULT_COMPRESSION, parseCompression, type Compression } from './compression.js';
 import { parseEncryptionKey } from './encryption-key.js';
@@ -49,7 +55,12 @@ const text = (fallback?: string) =>
  * `loadBackupSettings(process.env)`; the CLI passes its own defaults (the local stack's targets).
  */
 export const backupEnvSchema = z.object({
-  BACKUP_TARGETS: z.string().min(1, 'must be id=/path,... (e.g. t1=/backups/t1,t2=/backups/t2)'),
+  BACKUP_TARGETS: z
+    .string()
+    .min(
+      1,
+      'must be id=/path or id=s3://bucket/prefix?..., comma-separated (e.g. t1=/backups/t1,t2=/backups/t2)',
+    ),
   BACKUP_COPIES: env.positiveInt().default(DEFAULT_BACKUP_COPIES),
   BACKUP_ENCRYPTION_KEY: text(),
   BACKUP_SIGNING_KEY: text(),
@@ -69,9 +80,14 @@ export const backupEnvSchema = z.object({
   BACKUP_SCRATCH_DIR: text(),
 });
 
+/**
+ * `openStore` turns each BACKUP_TARGETS entry into its store: the default opens directories only; the
+ * worker and the CLI pass `openBackupStore` of @redoubt/backup-stores (directories and s3:// targets).
+ */
 export function loadBackupSettings(
   source: NodeJS.ProcessEnv = process.env,
   defaults: Partial<Record<keyof z.infer<typeof backupEnvSchema>, string>> = {},
+  openStore: BackupStoreOpener = openDirectoryTarget,
 ): BackupSettings {
   const merged: NodeJS.ProcessEnv = { ...defaults };
   for (const [k, v] of Object.entries(source)) if (v !== undefined && v !== '') merged[k] = v;
@@ -98,7 +114,7 @@ export function loadBackupSettings(
     );
   }
   return {
-    targets: wrap('BACKUP_TARGETS', () => parseBackupTargets(config.BACKUP_TARGETS)),
+    targets: wrap('BACKUP_TARGETS', () => parseBackupTargets(config.BACKUP_TARGETS, openStore)),
     copies: config.BACKUP_COPIES,
     key,
     signing: {

@@ -1,11 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { backupMatrix } from './backup-targets.js';
+import { backupMatrix, directoryTarget } from './backup-targets.js';
 import { EMPTY_ROOT, planSweep, rootKey, type SourceRoots } from './backup-sweep.js';
 
-const targets = [
-  { id: 't1', path: '/b/t1' },
-  { id: 't2', path: '/b/t2' },
-];
+const targets = [directoryTarget('t1', '/b/t1'), directoryTarget('t2', '/b/t2')];
 const P = 4096;
 const matrix = backupMatrix(targets, P, 2);
 

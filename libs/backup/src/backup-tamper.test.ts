@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRedoubtError } from '@redoubt/errors';
 import { partitionDir } from './backup-catalog.js';
 import { backupPartition } from './backup-partition.js';
-import type { BackupTarget } from './backup-targets.js';
+import { directoryTarget, type BackupTarget } from './backup-targets.js';
 import { canonicalJson } from './manifest.js';
 import { planRestore, restoreCandidates, restorePartitions } from './restore-partition.js';
 import { verifyTargets } from './verify-backups.js';
@@ -39,7 +39,7 @@ async function seed(partition: number): Promise<void> {
 }
 
 function targets(name: string): BackupTarget[] {
-  return ['t1', 't2'].map((id) => ({ id, path: join(scratch, name, id) }));
+  return ['t1', 't2'].map((id) => directoryTarget(id, join(scratch, name, id)));
 }
 
 async function backup(

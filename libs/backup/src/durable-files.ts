@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
+import { mkdir, open } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { RedoubtError } from '@redoubt/errors';
 
 /** Errors that mean "this target cannot take writes": full, read-only, not ours, or not a directory. */
@@ -77,28 +76,6 @@ export async function fsyncPath(path: string): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
-  }
-}
-
-/**
- * Writes `data` to `path` so that a crash leaves either the old state or the complete new file, never a
- * partial one: write a temporary sibling, fsync it, rename it over `path`, fsync the directory.
- */
-export async function writeFileAtomic(path: string, data: string | Buffer): Promise<void> {
-  const temp = `${dirname(path)}/.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    const handle = await open(temp, 'wx', 0o640);
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
-    await fsyncPath(dirname(path));
-  } catch (error) {
-    await rm(temp, { force: true }).catch(() => undefined);
-    throw error;
   }
 }
 

@@ -1,5 +1,22 @@
 export {
+  type BackupStore,
+  type ObjectBody,
+  type ReadOptions,
+  type StoredObject,
+  type ListOptions,
+  type ListPage,
+  listAll,
+  missingObject,
+  isMissingObject,
+  objectKey,
+} from './backup-store.js';
+export { DirectoryBackupStore } from './directory-store.js';
+export { unreadable, unwritable } from './durable-files.js';
+export {
   type BackupTarget,
+  type BackupStoreOpener,
+  openDirectoryTarget,
+  directoryTarget,
   DEFAULT_BACKUP_COPIES,
   parseBackupTargets,
   formatBackupTargets,
@@ -45,6 +62,10 @@ export {
   backupDir,
   partitionDir,
   manifestPath,
+  partitionKey,
+  backupKey,
+  manifestKey,
+  backupObjectKeys,
   listPartitionBackups,
   partitionsOnTarget,
   chainOf,

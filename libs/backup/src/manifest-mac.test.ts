@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backupDir, listPartitionBackups } from './backup-catalog.js';
-import type { BackupTarget } from './backup-targets.js';
+import { directoryTarget, type BackupTarget } from './backup-targets.js';
 import { canonicalJson, sealManifest, type BackupManifest } from './manifest.js';
 import { signManifest } from './manifest-mac.js';
 import { fakeManifest, TEST_SIGNING } from './testing/manifests.js';
@@ -14,7 +14,7 @@ let target: BackupTarget;
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'redoubt-manifest-mac-'));
-  target = { id: 't1', path: root };
+  target = directoryTarget('t1', root);
 });
 afterAll(async () => {
   await rm(root, { recursive: true, force: true });

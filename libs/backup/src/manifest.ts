@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { RedoubtError } from '@redoubt/errors';
 import { isValidVersion } from '@redoubt/records';
-import { unreadable } from './durable-files.js';
+import type { BackupStore } from './backup-store.js';
 
 export const MANIFEST_FORMAT = 'redoubt.backup';
 /**
@@ -167,15 +166,12 @@ export function parseManifest(
   return manifest;
 }
 
+/** Reads and checks the manifest at `key` of a store; errors name it as the store describes it. */
 export async function readManifest(
-  file: string,
+  store: BackupStore,
+  key: string,
   expected: { partition?: number; id?: string; target?: string } = {},
 ): Promise<BackupManifest> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw unreadable(error, file, 'manifest');
-  }
-  return parseManifest(text, file, expected);
+  const text = await store.get(key);
+  return parseManifest(text.toString('utf8'), store.describe(key), expected);
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatVersion, HybridClock, parseVersion, type StoredRecord } from '@redoubt/records';
 import { backupPartition } from './backup-partition.js';
-import type { BackupTarget } from './backup-targets.js';
+import { directoryTarget, type BackupTarget } from './backup-targets.js';
 import { pointInTimeChain, stateAt } from './point-in-time.js';
 import { undoToPointInTime } from './point-in-time-undo.js';
 import { applyUndoChanges, versionAbove } from './undo-apply.js';
@@ -77,7 +77,7 @@ describe('diffAgainstPast', () => {
 
 describe('point-in-time undo against real data nodes', () => {
   it('takes the state at T from the backups around T, across a new full after T', async () => {
-    const target = { id: 't1', path: join(scratch, 'bracket') };
+    const target = directoryTarget('t1', join(scratch, 'bracket'));
     const partition = 1;
     const [k, early, between] = keysInPartition(partition, P, 3, 'bracket');
     await cluster.writeAll([cluster.record(k!, 'v1'), cluster.record(early!, 'e1')]);
@@ -166,7 +166,7 @@ describe('point-in-time undo against real data nodes', () => {
   });
 
   it('undoes a partition end to end, writing versions above the current ones; previews write nothing', async () => {
-    const target = { id: 't1', path: join(scratch, 'undo') };
+    const target = directoryTarget('t1', join(scratch, 'undo'));
     const partition = 3;
     const [a, b, c] = keysInPartition(partition, P, 3, 'undo');
     await cluster.writeAll([cluster.record(a!, 'a1'), cluster.record(b!, 'b1')]);

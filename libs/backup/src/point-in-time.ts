@@ -97,7 +97,7 @@ export async function pointInTimeChain(
       const bracket = bracketOn(target, listing.complete, atMs);
       if (bracket) brackets.push(bracket);
     } catch (error) {
-      problems.push(problemOf(error, target.id, '', target.path));
+      problems.push(problemOf(error, target.id, '', target.location));
     }
   }
   brackets.sort(
@@ -118,7 +118,7 @@ export async function pointInTimeChain(
       await preverifyChain(candidate, options);
     } catch (error) {
       if (options.signal?.aborted) throw error;
-      problems.push(problemOf(error, bracket.target.id, candidate.tip.id, bracket.target.path));
+      problems.push(problemOf(error, bracket.target.id, candidate.tip.id, bracket.target.location));
       continue;
     }
     let coveredUntil = bracket.after?.startedAt ?? bracket.before.startedAt;

@@ -1,12 +1,11 @@
-import { join } from 'node:path';
 import type { DataNodeApi } from '@redoubt/cluster-client';
 import { RedoubtError, toRedoubtError, type ErrorCode } from '@redoubt/errors';
 import type { StoredRecord, Version } from '@redoubt/records';
-import { backupDir, byTime, chainOf, listPartitionBackups } from './backup-catalog.js';
+import { backupKey, byTime, chainOf, listPartitionBackups, manifestPath } from './backup-catalog.js';
 import type { BackupTarget } from './backup-targets.js';
 import { keyCheckOf } from './encryption-key.js';
 import { fanOut } from './fan-out.js';
-import { MANIFEST_FILE, type BackupManifest } from './manifest.js';
+import type { BackupManifest } from './manifest.js';
 import type { ManifestSigning } from './manifest-mac.js';
 import { checkSegmentHash, readSegmentRecords, segmentExpectations } from './segment-reader.js';
 
@@ -46,11 +45,13 @@ export async function restoreCandidates(
     try {
       listing = await listPartitionBackups(target, partition, signing);
     } catch (error) {
-      problems.push(problemOf(error, target.id, '', target.path));
+      problems.push(problemOf(error, target.id, '', target.location));
       continue;
     }
     for (const invalid of listing.invalid)
-      problems.push(problemOf(invalid.error, target.id, invalid.id, join(invalid.dir, MANIFEST_FILE)));
+      problems.push(
+        problemOf(invalid.error, target.id, invalid.id, manifestPath(target, partition, invalid.id)),
+      );
     const tips = listing.complete
       .filter((b) => at === undefined || b.watermark <= at)
       .sort((a, b) => (a.watermark < b.watermark ? 1 : a.watermark > b.watermark ? -1 : -byTime(a, b)));
@@ -66,9 +67,7 @@ export async function restoreCandidates(
         });
         break;
       } catch (error) {
-        problems.push(
-          problemOf(error, target.id, tip.id, join(backupDir(target, partition, tip.id), MANIFEST_FILE)),
-        );
+        problems.push(problemOf(error, target.id, tip.id, manifestPath(target, partition, tip.id)));
       }
     }
   }
@@ -99,8 +98,9 @@ export async function preverifyChain(
   options: { key?: Buffer; partitions?: number; signal?: AbortSignal },
 ): Promise<void> {
   for (const manifest of candidate.chain) {
-    const dir = backupDir(candidate.target, manifest.partition, manifest.id);
-    const manifestFile = join(dir, MANIFEST_FILE);
+    const { store } = candidate.target;
+    const prefix = backupKey(manifest.partition, manifest.id);
+    const manifestFile = manifestPath(candidate.target, manifest.partition, manifest.id);
     if (options.partitions !== undefined && manifest.partitions !== options.partitions) {
       throw new RedoubtError(
         'BACKUP_MANIFEST_INVALID',
@@ -133,7 +133,9 @@ export async function preverifyChain(
         );
       }
     }
-    for (const info of manifest.segments) await checkSegmentHash(join(dir, info.name), info, options.signal);
+    for (const info of manifest.segments) {
+      await checkSegmentHash(store, `${prefix}/${info.name}`, info, options.signal);
+    }
   }
 }
 
@@ -143,12 +145,13 @@ export async function* chainRecords(
   options: { key?: Buffer; at?: Version; signal?: AbortSignal; onBytes?: (rawBytes: number) => void },
 ): AsyncGenerator<StoredRecord> {
   for (const manifest of candidate.chain) {
-    const dir = backupDir(candidate.target, manifest.partition, manifest.id);
+    const prefix = backupKey(manifest.partition, manifest.id);
     for (const info of manifest.segments) {
       let counted = 0;
       const perRecord = info.records > 0 ? info.rawBytes / info.records : 0;
       for await (const record of readSegmentRecords(
-        join(dir, info.name),
+        candidate.target.store,
+        `${prefix}/${info.name}`,
         segmentExpectations(manifest, info),
         options.key,
         options.signal,
@@ -291,7 +294,7 @@ export async function restorePartition(options: RestorePartitionOptions): Promis
       break;
     } catch (error) {
       if (options.signal?.aborted) throw error;
-      problems.push(problemOf(error, candidate.target.id, candidate.tip.id, candidate.target.path));
+      problems.push(problemOf(error, candidate.target.id, candidate.tip.id, candidate.target.location));
     }
   }
   if (!chosen) {

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { backupDir, chainOf, listPartitionBackups, partitionDir } from './backup-catalog.js';
-import { writeFileAtomic } from './durable-files.js';
+import { backupDir, chainOf, listPartitionBackups, manifestKey, partitionDir } from './backup-catalog.js';
+import { directoryTarget } from './backup-targets.js';
 import { serializeManifest, type BackupManifest } from './manifest.js';
 import { decideRetention, pruneBackups } from './retention.js';
 import { fakeManifest, scheduleHistory, TEST_SIGNING } from './testing/manifests.js';
@@ -80,11 +80,11 @@ describe('retention', () => {
   it('keeps the parent of a backup still being written, so that it can complete', async () => {
     const root = await mkdtemp(join(tmpdir(), 'redoubt-retention-'));
     try {
-      const target = { id: 't1', path: root };
+      const target = directoryTarget('t1', root);
       const history = scheduleHistory(3, 1, Date.now() - 3 * DAY); // d0-full, d0-i1 ... d2-full, d2-i1
       for (const m of history) {
         await mkdir(backupDir(target, 0, m.id), { recursive: true });
-        await writeFileAtomic(join(backupDir(target, 0, m.id), 'manifest.json'), serializeManifest(m));
+        await target.store.put(manifestKey(0, m.id), serializeManifest(m));
       }
       // An incremental on top of d0-i1 started (say on a slow worker) before d1 and d2 were taken.
       const running = join(partitionDir(target, 0), 'in-progress');
@@ -107,11 +107,11 @@ describe('retention', () => {
   it('prunes on disk newest first and removes interrupted backups only after the grace period', async () => {
     const root = await mkdtemp(join(tmpdir(), 'redoubt-retention-'));
     try {
-      const target = { id: 't1', path: root };
+      const target = directoryTarget('t1', root);
       const history = scheduleHistory(3, 2, Date.now() - 3 * DAY);
       for (const m of history) {
         await mkdir(backupDir(target, 0, m.id), { recursive: true });
-        await writeFileAtomic(join(backupDir(target, 0, m.id), 'manifest.json'), serializeManifest(m));
+        await target.store.put(manifestKey(0, m.id), serializeManifest(m));
       }
       const stale = join(partitionDir(target, 0), 'crashed-long-ago');
       const fresh = join(partitionDir(target, 0), 'running-now');

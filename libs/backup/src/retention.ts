@@ -1,11 +1,8 @@
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { RedoubtError } from '@redoubt/errors';
-import { backupDir, byTime, listPartitionBackups } from './backup-catalog.js';
+import { backupObjectKeys, byTime, listPartitionBackups, manifestKey } from './backup-catalog.js';
 import type { ManifestSigning } from './manifest-mac.js';
 import type { BackupTarget } from './backup-targets.js';
-import { fsyncPath, unwritable } from './durable-files.js';
-import { MANIFEST_FILE, type BackupManifest } from './manifest.js';
+import type { BackupManifest } from './manifest.js';
 
 export interface RetentionPolicy {
   /** Keep the newest N backups. */
@@ -118,21 +115,14 @@ export async function pruneBackups(
     removedIncomplete: [],
   };
   for (const backup of decision.prune) {
-    const dir = backupDir(target, partition, backup.id);
-    try {
-      await rm(join(dir, MANIFEST_FILE), { force: true });
-      await fsyncPath(dir);
-      await rm(dir, { recursive: true, force: true });
-    } catch (error) {
-      throw unwritable(error, dir, target.id);
-    }
+    // The manifest goes first (the backup stops being complete), then the rest of its objects.
+    await target.store.delete([manifestKey(partition, backup.id)]);
+    await target.store.delete(await backupObjectKeys(target, partition, backup.id));
     result.pruned.push(backup.id);
   }
   for (const incomplete of listing.incomplete) {
     if (now - incomplete.lastWriteMs < grace) continue; // may be a backup running right now
-    await rm(incomplete.dir, { recursive: true, force: true }).catch((error: unknown) => {
-      throw unwritable(error, incomplete.dir, target.id);
-    });
+    await target.store.delete(await backupObjectKeys(target, partition, incomplete.id));
     result.removedIncomplete.push(incomplete.id);
   }
   return result;

@@ -1,7 +1,7 @@
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, open, rm, truncate, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, open, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isRedoubtError, RedoubtError } from '@redoubt/errors';
@@ -13,6 +13,7 @@ import {
   openChunks,
   type SegmentBinding,
 } from './segment-crypto.js';
+import { DirectoryBackupStore } from './directory-store.js';
 import { encodeRecordFrame } from './record-framing.js';
 import { encodeHeader } from './segment-format.js';
 import { readSegmentRecords } from './segment-reader.js';
@@ -130,9 +131,9 @@ describe('chunked segment encryption (format 2)', () => {
 describe('encrypted segments on disk', () => {
   async function backupSegments(name: string, binding: { backupId: string; partition: number }, count = 400) {
     const sub = join(dir, name);
-    await mkdir(sub);
     const written = await writeSegments(asAsync(sampleRecords(count, { valueBytes: 300 })), {
-      dir: sub,
+      store: new DirectoryBackupStore(dir),
+      prefix: name,
       compression: { codec: 'none', level: 0 },
       key: KEY,
       binding,
@@ -145,7 +146,12 @@ describe('encrypted segments on disk', () => {
     let released = 0;
     let error: unknown;
     try {
-      for await (const _ of readSegmentRecords(file, { info, codec: 'none', encrypted: true, binding }, KEY))
+      for await (const _ of readSegmentRecords(
+        new DirectoryBackupStore(dir),
+        relative(dir, file),
+        { info, codec: 'none', encrypted: true, binding },
+        KEY,
+      ))
         released++;
     } catch (e) {
       error = e;
@@ -222,12 +228,15 @@ describe('format 1 encrypted segments (migration only)', () => {
       bytes: bytes.length,
       sha256: createHash('sha256').update(bytes).digest('hex'),
     };
+    const store = new DirectoryBackupStore(dir);
     let count = 0;
-    for await (const _ of readSegmentRecords(file, { info, codec: 'none', encrypted: true }, KEY)) count++;
+    for await (const _ of readSegmentRecords(store, info.name, { info, codec: 'none', encrypted: true }, KEY))
+      count++;
     expect(count).toBe(50);
     const refused = await (async () => {
       for await (const _ of readSegmentRecords(
-        file,
+        store,
+        info.name,
         { info, codec: 'none', encrypted: true, binding: { backupId: 'b', partition: 0, segment: 0 } },
         KEY,
       ));

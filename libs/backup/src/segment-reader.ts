@@ -1,11 +1,9 @@
 import { createDecipheriv, createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
 import { pipeline, Readable } from 'node:stream';
 import { RedoubtError } from '@redoubt/errors';
 import type { StoredRecord } from '@redoubt/records';
+import { missingObject, type BackupStore } from './backup-store.js';
 import { codecOfId, createDecompressor, type CompressionCodec } from './compression.js';
-import { unreadable } from './durable-files.js';
 import { RecordFrameDecoder } from './record-framing.js';
 import {
   decodeChunkedHeader,
@@ -43,17 +41,26 @@ export function segmentExpectations(manifest: BackupManifest, info: SegmentInfo)
   };
 }
 
+/** Size of a segment object; BACKUP_CORRUPT naming it when it is missing. */
+async function sizeOf(store: BackupStore, segment: string, signal?: AbortSignal): Promise<number> {
+  const found = await store.head(segment, { signal });
+  if (!found) throw missingObject(store.describe(segment), 'segment');
+  return found.size;
+}
+
 /**
- * SHA-256 and size of a file, compared with what the manifest recorded. Throws BACKUP_CORRUPT naming the
- * file when it is missing, has another size or another hash. Needs no key: verify runs anywhere.
+ * SHA-256 and size of a segment object, compared with what the manifest recorded. Throws BACKUP_CORRUPT
+ * naming the object when it is missing, has another size or another hash. Needs no key: verify runs
+ * anywhere.
  */
-export async function checkSegmentHash(path: string, info: SegmentInfo, signal?: AbortSignal): Promise<void> {
-  let size: number;
-  try {
-    size = (await stat(path)).size;
-  } catch (error) {
-    throw unreadable(error, path, 'segment');
-  }
+export async function checkSegmentHash(
+  store: BackupStore,
+  segment: string,
+  info: SegmentInfo,
+  signal?: AbortSignal,
+): Promise<void> {
+  const path = store.describe(segment);
+  const size = await sizeOf(store, segment, signal);
   if (size !== info.bytes) {
     throw new RedoubtError(
       'BACKUP_CORRUPT',
@@ -64,14 +71,13 @@ export async function checkSegmentHash(path: string, info: SegmentInfo, signal?:
     );
   }
   const hash = createHash('sha256');
-  try {
-    for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024, signal }))
-      hash.update(chunk as Buffer);
-  } catch (error) {
-    throw unreadable(error, path, 'segment');
+  let read = 0;
+  for await (const chunk of store.read(segment, { signal })) {
+    hash.update(chunk);
+    read += chunk.length;
   }
   const actual = hash.digest('hex');
-  if (actual !== info.sha256) {
+  if (read !== info.bytes || actual !== info.sha256) {
     throw new RedoubtError('BACKUP_CORRUPT', `segment ${path} failed its SHA-256 check`, {
       file: path,
       expected: info.sha256,
@@ -86,39 +92,36 @@ export async function checkSegmentHash(path: string, info: SegmentInfo, signal?:
  * all (restore) run checkSegmentHash over the chain first.
  */
 export async function* readSegmentRecords(
-  path: string,
+  store: BackupStore,
+  segment: string,
   expected: SegmentExpectations,
   key: Buffer | undefined,
   signal?: AbortSignal,
 ): AsyncGenerator<StoredRecord> {
   const { info } = expected;
+  const path = store.describe(segment);
   const corrupt = (what: string) =>
     new RedoubtError('BACKUP_CORRUPT', `segment ${path}: ${what}`, { file: path });
-  let size: number;
   let header: SegmentHeader | undefined;
   let chunked: ChunkedHeader | undefined;
   let tag: Buffer | undefined;
   let aad: Buffer | undefined;
-  try {
-    size = (await stat(path)).size;
-    const handle = await open(path, 'r');
-    try {
-      const head = Buffer.alloc(Math.min(size, 64));
-      await handle.read(head, 0, head.length, 0);
-      header = decodeHeader(head);
-      chunked = header ? undefined : decodeChunkedHeader(head);
-      if (chunked)
-        header = { encrypted: true, codecId: chunked.codecId, iv: undefined, bytes: chunked.raw.length };
-      if (header) aad = Buffer.from(head.subarray(0, header.bytes));
-      if (header?.encrypted && !chunked && size >= header.bytes + TAG_BYTES) {
-        tag = Buffer.alloc(TAG_BYTES);
-        await handle.read(tag, 0, TAG_BYTES, size - TAG_BYTES);
-      }
-    } finally {
-      await handle.close();
+  const size = await sizeOf(store, segment, signal);
+  const range = async (start: number, end: number): Promise<Buffer> => {
+    const parts: Buffer[] = [];
+    for await (const chunk of store.read(segment, { start, end, signal })) parts.push(chunk);
+    return Buffer.concat(parts);
+  };
+  if (size > 0) {
+    const head = await range(0, Math.min(size, 64) - 1);
+    header = decodeHeader(head);
+    chunked = header ? undefined : decodeChunkedHeader(head);
+    if (chunked)
+      header = { encrypted: true, codecId: chunked.codecId, iv: undefined, bytes: chunked.raw.length };
+    if (header) aad = Buffer.from(head.subarray(0, header.bytes));
+    if (header?.encrypted && !chunked && size >= header.bytes + TAG_BYTES) {
+      tag = await range(size - TAG_BYTES, size - 1);
     }
-  } catch (error) {
-    throw unreadable(error, path, 'segment');
   }
   if (size !== info.bytes) throw corrupt(`the file has ${size} bytes; its manifest says ${info.bytes}`);
   if (!header) throw corrupt('not a redoubt backup segment (bad header)');
@@ -156,19 +159,14 @@ export async function* readSegmentRecords(
       : undefined;
   const fileBody = async function* (): AsyncGenerator<Buffer> {
     let offset = 0;
-    try {
-      for await (const raw of createReadStream(path, { highWaterMark: 1024 * 1024, signal })) {
-        const chunk = raw as Buffer;
-        hash.update(chunk);
-        const start = offset;
-        offset += chunk.length;
-        const from = Math.max(headerBytes - start, 0);
-        const to = Math.min(bodyEnd - start, chunk.length);
-        if (to <= from) continue;
-        yield chunk.subarray(from, to);
-      }
-    } catch (error) {
-      throw unreadable(error, path, 'segment');
+    for await (const chunk of store.read(segment, { signal })) {
+      hash.update(chunk);
+      const start = offset;
+      offset += chunk.length;
+      const from = Math.max(headerBytes - start, 0);
+      const to = Math.min(bodyEnd - start, chunk.length);
+      if (to <= from) continue;
+      yield chunk.subarray(from, to);
     }
   };
   const body = async function* (): AsyncGenerator<Buffer> {

@@ -1,12 +1,9 @@
 import { createHash } from 'node:crypto';
-import { open, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { pipeline, Readable } from 'node:stream';
 import { RedoubtError } from '@redoubt/errors';
 import type { StoredRecord, Version } from '@redoubt/records';
+import type { BackupStore } from './backup-store.js';
 import { CODEC_IDS, createCompressor, type Compression } from './compression.js';
-import { unwritable } from './durable-files.js';
 import { encodeRecordFrame } from './record-framing.js';
 import { createChunkSealer, encodeChunkedHeader } from './segment-crypto.js';
 import { encodeHeader, segmentName } from './segment-format.js';
@@ -16,15 +13,16 @@ export interface SegmentInfo {
   records: number;
   /** Bytes of record frames before compression. */
   rawBytes: number;
-  /** Bytes of the file. */
+  /** Bytes of the object. */
   bytes: number;
-  /** SHA-256 of the whole file, hex. */
+  /** SHA-256 of the whole object, hex. */
   sha256: string;
 }
 
 export interface SegmentWriterOptions {
-  /** The backup's directory (exists). */
-  dir: string;
+  /** The store the backup goes to, and the key prefix of its folder (`partitions/00042/<id>`). */
+  store: BackupStore;
+  prefix: string;
   /** Target id, for error messages. */
   target?: string;
   compression: Compression;
@@ -35,7 +33,7 @@ export interface SegmentWriterOptions {
   /** A new segment starts once this many raw bytes went into the current one. */
   segmentBytes: number;
   signal?: AbortSignal;
-  /** Called after each segment is complete and fsynced (progress, and the crash tests' hook). */
+  /** Called after each segment is complete and durable (progress, and the crash tests' hook). */
   onSegment?: (info: SegmentInfo) => void | Promise<void>;
   /** Called every few hundred KiB with the running totals. */
   onProgress?: (records: number, rawBytes: number) => void;
@@ -54,17 +52,9 @@ export interface SegmentsWritten {
 /** Frames are gathered into chunks of this size before they go to the compressor (fewer, larger writes). */
 const CHUNK_BYTES = 256 * 1024;
 
-async function writeAll(handle: FileHandle, chunk: Buffer): Promise<void> {
-  let offset = 0;
-  while (offset < chunk.length) {
-    const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset, null);
-    offset += bytesWritten;
-  }
-}
-
 /**
- * Writes records into numbered segment files in `dir`: framed, compressed, optionally encrypted, each
- * file fsynced before the next begins and described (records, sizes, SHA-256) in the result. Memory is
+ * Writes records into numbered segment objects under `prefix`: framed, compressed, optionally encrypted,
+ * each one stored atomically and durably (BackupStore.put) before the next begins and described (records, sizes, SHA-256) in the result. Memory is
  * bounded by one chunk plus the codec's window whatever the partition's size. Nothing here writes a
  * manifest: the caller does that last, once every segment is durable.
  */
@@ -122,7 +112,8 @@ export async function writeSegments(
       }
       if (chunkBytes > 0) yield Buffer.concat(chunk, chunkBytes);
     };
-    await writeOneSegment(join(options.dir, info.name), frames(), info, options, result.segments.length);
+    const key = options.prefix ? `${options.prefix}/${info.name}` : info.name;
+    await writeOneSegment(key, frames(), info, options, result.segments.length);
     result.segments.push(info);
     result.bytes += info.bytes;
     options.onProgress?.(result.records, result.rawBytes);
@@ -132,7 +123,7 @@ export async function writeSegments(
 }
 
 async function writeOneSegment(
-  path: string,
+  key: string,
   frames: AsyncIterable<Buffer>,
   info: SegmentInfo,
   options: SegmentWriterOptions,
@@ -140,46 +131,36 @@ async function writeOneSegment(
 ): Promise<void> {
   if (options.key && !options.binding)
     throw new RedoubtError('INTERNAL', 'writeSegments: an encrypted segment needs its binding');
-  let handle: FileHandle;
-  try {
-    handle = await open(path, 'wx', 0o640);
-  } catch (error) {
-    throw unwritable(error, path, options.target);
-  }
-  try {
-    // Encrypted: format 2, sealed chunk by chunk (segment-crypto.ts); plaintext: the format-1 header.
-    const chunked = options.key ? encodeChunkedHeader(CODEC_IDS[options.compression.codec]) : undefined;
-    const header = chunked?.raw ?? encodeHeader(CODEC_IDS[options.compression.codec], undefined);
-    const hash = createHash('sha256').update(header);
-    let bytes = header.length;
-    const cipher =
-      options.key && chunked
-        ? createChunkSealer(options.key, chunked, { ...options.binding!, segment })
-        : undefined;
-    const fileError = (error: unknown) => unwritable(error, path, options.target);
-    await writeAll(handle, header).catch((error: unknown) => {
-      throw fileError(error);
-    });
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        hash.update(chunk);
-        bytes += chunk.length;
-        writeAll(handle, chunk).then(
-          () => callback(),
-          (error: unknown) => callback(fileError(error)),
-        );
-      },
-    });
-    const stages = [Readable.from(frames), createCompressor(options.compression), cipher, sink].filter(
-      (s) => s !== undefined,
-    );
-    await pipeline(stages as unknown as [Readable, Writable], { signal: options.signal });
-    await handle.sync().catch((error: unknown) => {
-      throw fileError(error);
-    });
-    info.bytes = bytes;
-    info.sha256 = hash.digest('hex');
-  } finally {
-    await handle.close().catch(() => undefined);
-  }
+  // Encrypted: format 2, sealed chunk by chunk (segment-crypto.ts); plaintext: the format-1 header.
+  const chunked = options.key ? encodeChunkedHeader(CODEC_IDS[options.compression.codec]) : undefined;
+  const header = chunked?.raw ?? encodeHeader(CODEC_IDS[options.compression.codec], undefined);
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const cipher =
+    options.key && chunked
+      ? createChunkSealer(options.key, chunked, { ...options.binding!, segment })
+      : undefined;
+  const stages = [Readable.from(frames), createCompressor(options.compression), cipher].filter(
+    (s) => s !== undefined,
+  );
+  // pipeline() destroys every stage when one fails; the error surfaces from the last one.
+  const encoded: AsyncIterable<Buffer> =
+    stages.length > 1
+      ? (pipeline(
+          stages as unknown as [Readable, NodeJS.ReadWriteStream],
+          () => undefined,
+        ) as unknown as Readable)
+      : (stages[0] as Readable);
+  const counted = (chunk: Buffer): Buffer => {
+    hash.update(chunk);
+    bytes += chunk.length;
+    return chunk;
+  };
+  const body = async function* (): AsyncGenerator<Buffer> {
+    yield counted(header);
+    for await (const chunk of encoded) yield counted(chunk);
+  };
+  await options.store.put(key, body(), { signal: options.signal });
+  info.bytes = bytes;
+  info.sha256 = hash.digest('hex');
 }

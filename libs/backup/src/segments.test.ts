@@ -1,9 +1,10 @@
-import { mkdir, mkdtemp, open, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isRedoubtError } from '@redoubt/errors';
 import type { CompressionCodec } from './compression.js';
+import { DirectoryBackupStore } from './directory-store.js';
 import { checkSegmentHash, readSegmentRecords } from './segment-reader.js';
 import { writeSegments, type SegmentInfo } from './segment-writer.js';
 import { asAsync, collect, sampleRecords } from './testing/records.js';
@@ -13,9 +14,11 @@ const KEY = Buffer.alloc(32, 0x5a);
 const BINDING = { backupId: 'b1', partition: 0 };
 const bindingOf = (info: SegmentInfo) => ({ ...BINDING, segment: Number(info.name.slice(4, 10)) });
 let dir: string;
+let store: DirectoryBackupStore;
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'redoubt-segments-'));
+  store = new DirectoryBackupStore(dir);
 });
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -37,7 +40,7 @@ async function readAll(
   encrypted = key !== undefined,
 ) {
   return collect(
-    readSegmentRecords(join(dir, info.name), { info, codec, encrypted, binding: bindingOf(info) }, key),
+    readSegmentRecords(store, info.name, { info, codec, encrypted, binding: bindingOf(info) }, key),
   );
 }
 
@@ -58,10 +61,10 @@ describe('segments', () => {
     async (codec) => {
       const records = sampleRecords(300);
       for (const key of [undefined, KEY]) {
-        const sub = join(dir, key ? 'enc' : 'plain');
-        await mkdir(sub);
+        const sub = key ? 'enc' : 'plain';
         const written = await writeSegments(asAsync(records), {
-          dir: sub,
+          store,
+          prefix: sub,
           compression: { codec, level: 1 },
           key,
           binding: BINDING,
@@ -72,7 +75,8 @@ describe('segments', () => {
         expect(written.maxVersion).toBe(records.at(-1)!.version);
         const back = await collect(
           readSegmentRecords(
-            join(sub, written.segments[0]!.name),
+            store,
+            `${sub}/${written.segments[0]!.name}`,
             {
               info: written.segments[0]!,
               codec,
@@ -90,7 +94,8 @@ describe('segments', () => {
   it('rolls over to a new segment once one holds segmentBytes, and describes each one', async () => {
     const records = sampleRecords(1000, { valueBytes: 200 });
     const written = await writeSegments(asAsync(records), {
-      dir,
+      store,
+      prefix: '',
       compression: { codec: 'brotli', level: 1 },
       key: KEY,
       binding: BINDING,
@@ -103,7 +108,7 @@ describe('segments', () => {
     expect(written.segments.reduce((n, s) => n + s.records, 0)).toBe(1000);
     for (const info of written.segments) {
       expect((await stat(join(dir, info.name))).size).toBe(info.bytes);
-      await checkSegmentHash(join(dir, info.name), info);
+      await checkSegmentHash(store, info.name, info);
     }
     const back = (await Promise.all(written.segments.map((s) => readAll(s, 'brotli', KEY)))).flat();
     expect(back.map((r) => r.key)).toEqual(records.map((r) => r.key));
@@ -111,7 +116,8 @@ describe('segments', () => {
 
   it('writes no segment at all for an empty stream', async () => {
     const written = await writeSegments(asAsync([]), {
-      dir,
+      store,
+      prefix: '',
       compression: { codec: 'brotli', level: 1 },
       segmentBytes: 1024,
     });
@@ -120,20 +126,22 @@ describe('segments', () => {
 
   it('names the segment when one byte of it is flipped, whether hashed or decoded', async () => {
     const written = await writeSegments(asAsync(sampleRecords(200)), {
-      dir,
+      store,
+      prefix: '',
       compression: { codec: 'gzip', level: 1 },
       segmentBytes: 1 << 20,
     });
     const info = written.segments[0]!;
     const file = join(dir, info.name);
     await flipByte(file, Math.floor(info.bytes / 2));
-    await expectError(checkSegmentHash(file, info), 'BACKUP_CORRUPT', file);
+    await expectError(checkSegmentHash(store, info.name, info), 'BACKUP_CORRUPT', file);
     await expectError(readAll(info, 'gzip'), 'BACKUP_CORRUPT', file);
   });
 
   it('refuses a segment whose ciphertext was altered (GCM) and one read with another key', async () => {
     const written = await writeSegments(asAsync(sampleRecords(100)), {
-      dir,
+      store,
+      prefix: '',
       compression: { codec: 'brotli', level: 1 },
       key: KEY,
       binding: BINDING,
@@ -149,23 +157,25 @@ describe('segments', () => {
 
   it('names a missing or truncated segment', async () => {
     const written = await writeSegments(asAsync(sampleRecords(100)), {
-      dir,
+      store,
+      prefix: '',
       compression: { codec: 'none', level: 0 },
       segmentBytes: 1 << 20,
     });
     const info = written.segments[0]!;
     const file = join(dir, info.name);
     await truncate(file, info.bytes - 10);
-    await expectError(checkSegmentHash(file, info), 'BACKUP_CORRUPT', file);
+    await expectError(checkSegmentHash(store, info.name, info), 'BACKUP_CORRUPT', file);
     await expectError(readAll(info, 'none'), 'BACKUP_CORRUPT', file);
     await rm(file);
-    const missing = await expectError(checkSegmentHash(file, info), 'BACKUP_CORRUPT', file);
+    const missing = await expectError(checkSegmentHash(store, info.name, info), 'BACKUP_CORRUPT', file);
     expect(missing.message).toMatch(/missing/);
   });
 
   it('refuses a file that is not a segment, and a header that disagrees with the manifest', async () => {
     const written = await writeSegments(asAsync(sampleRecords(10)), {
-      dir,
+      store,
+      prefix: '',
       compression: { codec: 'gzip', level: 1 },
       segmentBytes: 1 << 20,
     });

@@ -1,7 +1,11 @@
-import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { toRedoubtError, type ErrorCode } from '@redoubt/errors';
-import { backupDir, chainOf, listPartitionBackups, partitionsOnTarget } from './backup-catalog.js';
+import {
+  backupKey,
+  chainOf,
+  listPartitionBackups,
+  manifestPath,
+  partitionsOnTarget,
+} from './backup-catalog.js';
 import type { BackupTarget } from './backup-targets.js';
 import { keyCheckOf } from './encryption-key.js';
 import type { BackupManifest } from './manifest.js';
@@ -62,13 +66,14 @@ export async function verifyBackup(
   manifest: BackupManifest,
   options: VerifyOptions,
 ): Promise<BackupVerification> {
-  const dir = backupDir(target, manifest.partition, manifest.id);
+  const prefix = backupKey(manifest.partition, manifest.id);
+  const manifestFile = manifestPath(target, manifest.partition, manifest.id);
   const where = { target: target.id, partition: manifest.partition, backup: manifest.id };
   const problems: VerifyProblem[] = [];
   if (options.key && !manifest.encryption) {
     problems.push({
       ...where,
-      file: join(dir, 'manifest.json'),
+      file: manifestFile,
       code: 'BACKUP_NOT_ENCRYPTED',
       message: `backup ${manifest.id} is not encrypted and BACKUP_ENCRYPTION_KEY is set: plaintext backups are refused`,
     });
@@ -77,14 +82,14 @@ export async function verifyBackup(
     if (!options.key) {
       problems.push({
         ...where,
-        file: join(dir, 'manifest.json'),
+        file: manifestFile,
         code: 'BACKUP_KEY_INVALID',
         message: `backup ${manifest.id} is encrypted and no key was given for a deep verify`,
       });
     } else if (keyCheckOf(options.key) !== manifest.encryption.keyCheck) {
       problems.push({
         ...where,
-        file: join(dir, 'manifest.json'),
+        file: manifestFile,
         code: 'BACKUP_KEY_INVALID',
         message: `backup ${manifest.id} was encrypted under another key than BACKUP_ENCRYPTION_KEY`,
       });
@@ -93,11 +98,13 @@ export async function verifyBackup(
   const deep = options.deep === true && problems.length === 0;
   for (const info of manifest.segments) {
     options.signal?.throwIfAborted();
-    const file = join(dir, info.name);
+    const segment = `${prefix}/${info.name}`;
+    const file = target.store.describe(segment);
     try {
       if (deep) {
         for await (const _record of readSegmentRecords(
-          file,
+          target.store,
+          segment,
           segmentExpectations(manifest, info),
           options.key,
           options.signal,
@@ -105,7 +112,7 @@ export async function verifyBackup(
           // every record is checked as it is decoded
         }
       } else {
-        await checkSegmentHash(file, info, options.signal);
+        await checkSegmentHash(target.store, segment, info, options.signal);
       }
     } catch (error) {
       if (options.signal?.aborted) throw error;
@@ -145,7 +152,7 @@ export async function verifyPartition(
         target: target.id,
         partition,
         backup: invalid.id,
-        file: join(invalid.dir, 'manifest.json'),
+        file: manifestPath(target, partition, invalid.id),
       }),
     );
   }
@@ -158,7 +165,7 @@ export async function verifyPartition(
           target: target.id,
           partition,
           backup: manifest.id,
-          file: join(backupDir(target, partition, manifest.id), 'manifest.json'),
+          file: manifestPath(target, partition, manifest.id),
         }),
       );
     }
@@ -207,24 +214,22 @@ export async function verifyTargets(
   const work: { target: BackupTarget; partition: number }[] = [];
   const problems: VerifyProblem[] = [];
   for (const target of targets) {
-    // An unmounted volume or a wrong path must not look like "nothing to verify".
-    const root = await stat(target.path).catch(() => undefined);
-    if (!root?.isDirectory()) {
-      problems.push({
-        target: target.id,
-        partition: -1,
-        backup: '',
-        file: target.path,
-        code: 'BACKUP_TARGET_UNREADABLE',
-        message: `backup target ${target.id}: ${target.path} is ${root ? 'not a directory' : 'missing'}`,
-      });
+    // An unmounted volume, a wrong path or a missing bucket must not look like "nothing to verify".
+    try {
+      await target.store.check({ signal: options.signal });
+    } catch (error) {
+      problems.push(
+        problemOf(error, { target: target.id, partition: -1, backup: '', file: target.location }),
+      );
       continue;
     }
     let partitions: readonly number[];
     try {
       partitions = options.partitions ?? (await partitionsOnTarget(target));
     } catch (error) {
-      problems.push(problemOf(error, { target: target.id, partition: -1, backup: '', file: target.path }));
+      problems.push(
+        problemOf(error, { target: target.id, partition: -1, backup: '', file: target.location }),
+      );
       continue;
     }
     for (const partition of partitions) work.push({ target, partition });
@@ -254,7 +259,7 @@ export async function verifyTargets(
           partition,
           backups: [],
           incomplete: [],
-          problems: [problemOf(error, { target: target.id, partition, backup: '', file: target.path })],
+          problems: [problemOf(error, { target: target.id, partition, backup: '', file: target.location })],
           ok: false,
         };
       }

@@ -116,6 +116,18 @@ export const errorCatalogue = {
     kind: 'forbidden',
     summary: 'a plaintext backup was refused because a backup encryption key is configured',
   },
+  BACKUP_TARGET_UNREACHABLE: {
+    kind: 'unavailable',
+    summary: 'a backup target (an object store endpoint) does not answer',
+  },
+  BACKUP_TARGET_DENIED: {
+    kind: 'forbidden',
+    summary: 'a backup target refused the credentials (wrong access key or secret, or no permission)',
+  },
+  BACKUP_TARGET_MISSING: {
+    kind: 'not_found',
+    summary: 'a backup target does not exist (no such bucket, or no such directory)',
+  },
 
   // membership, orchestration, operator changes (monitor)
   CLUSTER_STATE_UNAVAILABLE: {

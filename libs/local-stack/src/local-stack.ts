@@ -45,7 +45,10 @@ export interface LocalStackOptions {
   gateways?: number;
   /** Run the backup-worker (once apps/backup-worker/src/main.ts exists). Default true. */
   worker?: boolean;
-  /** Scheduled backups in the worker to `<home>/backups/t1..t3`. Default false (npm start turns them on). */
+  /**
+   * Scheduled backups in the worker to the stack's own s3rver (`<home>/s3`, started with them) and to
+   * `<home>/backups/t2`. Default false (npm start turns them on).
+   */
   backups?: boolean;
   /** Instance counts by role for components without a flag of their own. */
   instances?: Record<string, number>;
@@ -267,7 +270,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       shape,
       byRole,
       clusterEnv,
+      objectStoreKeys: {
+        accessKeyId: `RDB${randomBytes(10).toString('hex').toUpperCase()}`,
+        secretAccessKey: generateSecret(),
+      },
     };
+    const backups = definition.backups?.(context);
 
     const supervisor = new Supervisor({
       restartPolicy: options.restartPolicy,
@@ -319,6 +327,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         redis: { url: byRole('redis')[0]?.url ?? '' },
         dataNodes: endpoints('data'),
         gateways: endpoints('gateway'),
+        ...(backups ? { backups } : {}),
         processes: instances.map((instance) => {
           const status = supervisor.get(instance.name).status();
           return {

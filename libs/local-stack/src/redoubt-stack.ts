@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { ensureBackupKeys } from './backup-keys.js';
 import { redisServerArgs } from './redis-server-process.js';
-import type { ComponentDefinition, StackDefinition } from './stack-definition.js';
+import { REPO_ROOT } from './service-process.js';
+import type { ComponentDefinition, StackContext, StackDefinition } from './stack-definition.js';
 
 const loopback = '127.0.0.1';
 
@@ -25,6 +26,66 @@ const redis: ComponentDefinition = {
   stateDir: () => 'redis',
   env: () => ({}),
 };
+
+/** The bucket the stack's backups go to on its own object store. */
+export const STACK_BACKUP_BUCKET = 'redoubt-backups';
+
+/**
+ * The stack's object store: s3rver (libs/backup-stores/src/s3rver-main.ts) with this run's generated key
+ * pair, its objects under `<home>/s3` (not a state root: backups outlive `--fresh`, like the directory
+ * target), so that a newcomer's backups leave the data nodes' directories. Runs when backups do.
+ */
+const s3: ComponentDefinition = {
+  role: 's3',
+  tier: 0,
+  count: (shape) => (shape.worker && shape.backups ? 1 : 0),
+  maxInstances: 1,
+  name: () => 's3',
+  id: () => 's3',
+  run: {
+    command: process.execPath,
+    // DES continuation tokens of s3rver 3.7 need OpenSSL's legacy provider (see s3rver-main.ts).
+    args: () => [
+      '--openssl-legacy-provider',
+      '--import',
+      'tsx',
+      join(REPO_ROOT, 'libs', 'backup-stores', 'src', 's3rver-main.ts'),
+    ],
+  },
+  defaultPort: 4568,
+  portOffset: 9,
+  portVariable: 'REDOUBT_S3_PORT',
+  scheme: 'http',
+  readiness: 'tcp',
+  stateDir: () => 's3',
+  env: (instance, context) => ({
+    S3_HOST: loopback,
+    S3_PORT: String(instance.port),
+    S3_DIR: instance.dir ?? '',
+    S3_ACCESS_KEY_ID: context.objectStoreKeys.accessKeyId,
+    S3_SECRET_ACCESS_KEY: context.objectStoreKeys.secretAccessKey,
+    S3_BUCKETS: STACK_BACKUP_BUCKET,
+  }),
+};
+
+/**
+ * Two copies on two kinds: t1 in the stack's S3 bucket, t2 in `<home>/backups/t2` (both outlive
+ * `--fresh`, so a wiped stack can be restored from them).
+ */
+function stackBackups(context: StackContext): { targets: string; env: Record<string, string> } | undefined {
+  const store = context.byRole('s3')[0];
+  if (!context.shape.backups || !store) return undefined;
+  return {
+    targets: [
+      `t1=s3://${STACK_BACKUP_BUCKET}?endpoint=${store.url}&region=us-east-1&style=path`,
+      `t2=${join(context.home, 'backups', 't2')}`,
+    ].join(','),
+    env: {
+      BACKUP_S3_T1_ACCESS_KEY_ID: context.objectStoreKeys.accessKeyId,
+      BACKUP_S3_T1_SECRET_ACCESS_KEY: context.objectStoreKeys.secretAccessKey,
+    },
+  };
+}
 
 const data: ComponentDefinition = {
   role: 'data',
@@ -94,13 +155,13 @@ const backupWorker: ComponentDefinition = {
     WORKER_HOST: loopback,
     WORKER_PORT: String(instance.port),
     // Backups stay across `--fresh` (not a state root), so a wiped stack can be restored from them.
-    ...(context.shape.backups
-      ? {
-          BACKUP_TARGETS: ['t1', 't2', 't3'].map((t) => `${t}=${join(context.home, 'backups', t)}`).join(','),
-          // Encrypted and signed by default, under keys kept in the home (backup-keys.ts).
-          ...ensureBackupKeys(context.home).env,
-        }
-      : {}),
+    ...(() => {
+      const backups = stackBackups(context);
+      // Encrypted and signed by default, under keys kept in the home (backup-keys.ts).
+      return backups
+        ? { BACKUP_TARGETS: backups.targets, ...backups.env, ...ensureBackupKeys(context.home).env }
+        : {};
+    })(),
   }),
 };
 
@@ -142,6 +203,7 @@ const monitor: ComponentDefinition = {
  * monitor comes last (tier 3).
  */
 export const REDOUBT_STACK: StackDefinition = {
-  components: [redis, data, gateway, backupWorker, monitor],
+  components: [redis, s3, data, gateway, backupWorker, monitor],
+  backups: stackBackups,
   stateRoots: ['redis', 'data', 'logs'],
 };

@@ -25,7 +25,10 @@ export interface StackShape {
   dataNodes: number;
   gateways: number;
   worker: boolean;
-  /** Scheduled backups to `<home>/backups/t1..t3` in the worker (npm start: on; tests: off unless asked). */
+  /**
+   * Scheduled backups in the worker to an S3 bucket on the stack's own s3rver and to `<home>/backups/t2`
+   * (npm start: on; tests: off unless asked).
+   */
   backups?: boolean;
   /** Instance counts by role for components without a flag of their own (e.g. `{ monitor: 2 }`). */
   instances?: Record<string, number>;
@@ -65,6 +68,8 @@ export interface StackContext {
    * REDIS_URL, QUEUE_PREFIX, PARTITIONS, REPLICAS, WRITE_QUORUM, READ_QUORUM, LOG_LEVEL.
    */
   clusterEnv(): Record<string, string>;
+  /** The key pair of this run's object store (s3rver), generated at start like the other secrets. */
+  objectStoreKeys: { accessKeyId: string; secretAccessKey: string };
 }
 
 /**
@@ -100,6 +105,11 @@ export interface ComponentDefinition {
 
 export interface StackDefinition {
   components: readonly ComponentDefinition[];
+  /**
+   * The backup targets the stack's worker uses and the environment they need (S3 credentials), recorded
+   * in stack.json so that the CLI backs up and restores with the same; undefined when backups are off.
+   */
+  backups?(context: StackContext): { targets: string; env: Record<string, string> } | undefined;
   /** Directories under the home that hold state (what --fresh wipes). */
   stateRoots: readonly string[];
 }

@@ -36,6 +36,12 @@ export interface StackFile {
   dataNodes: { id: string; name: string; url: string }[];
   gateways: { id: string; name: string; url: string }[];
   processes: StackFileProcess[];
+  /**
+   * The backup targets the stack's worker uses (BACKUP_TARGETS) and the environment its S3 targets need
+   * (BACKUP_S3_<ID>_ACCESS_KEY_ID / _SECRET_ACCESS_KEY of this run): the CLI backs up, lists and restores
+   * with the very same.
+   */
+  backups?: { targets: string; env: Record<string, string> };
 }
 
 /** Writes atomically (temp file + rename), so a reader never sees half a file, with mode 0600. */

@@ -10,9 +10,11 @@ import { isReplaceRequest, restoreReplace } from './backup/restore-replace.js';
 const ENVIRONMENT = `
 Where things are: DATA_NODES, CLUSTER_TOKEN, REDIS_URL, QUEUE_PREFIX, PARTITIONS, REPLICAS from the
 environment, else from the local stack's <REDOUBT_HOME>/stack.json (REDOUBT_HOME default <repo>/.redoubt).
-Backup targets: BACKUP_TARGETS=t1=/path,t2=/path (default <REDOUBT_HOME>/backups/t1..t3); keys:
-BACKUP_ENCRYPTION_KEY and BACKUP_SIGNING_KEY (32 bytes, hex or base64; default the local stack's
-<REDOUBT_HOME>/backup.key and backup-signing.key). See docs/runbooks/backup-keys.md.`;
+Backup targets: BACKUP_TARGETS=t1=/path,t2=s3://bucket/prefix?endpoint=...&style=path (S3 keys from
+BACKUP_S3_<ID>_ACCESS_KEY_ID/_SECRET_ACCESS_KEY or AWS_*); default: the running local stack's (stack.json),
+else <REDOUBT_HOME>/backups/t1..t3; keys: BACKUP_ENCRYPTION_KEY and BACKUP_SIGNING_KEY (32 bytes, hex or
+base64; default the local stack's <REDOUBT_HOME>/backup.key and backup-signing.key). See
+docs/runbooks/backup-keys.md.`;
 
 const json = (command: Command): boolean => command.optsWithGlobals<{ json?: boolean }>().json === true;
 

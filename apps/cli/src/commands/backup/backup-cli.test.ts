@@ -8,6 +8,7 @@ import { Worker, type Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   listPartitionBackups,
+  directoryTarget,
   loadBackupSettings,
   processBackupJob,
   processRestoreJob,
@@ -179,15 +180,18 @@ describe('redoubt backup / restore', { timeout: 180_000 }, () => {
 
     const partition = 5;
     const { signing } = loadBackupSettings(env);
-    const listing = await listPartitionBackups({ id: 't1', path: join(root, 't1') }, partition, signing).then(
-      async (l) =>
-        l.complete.length > 0
-          ? l
-          : listPartitionBackups({ id: 't2', path: join(root, 't2') }, partition, signing),
+    const listing = await listPartitionBackups(
+      directoryTarget('t1', join(root, 't1')),
+      partition,
+      signing,
+    ).then(async (l) =>
+      l.complete.length > 0
+        ? l
+        : listPartitionBackups(directoryTarget('t2', join(root, 't2')), partition, signing),
     );
     const full = listing.complete[0]!;
     const file = join(
-      listing.target.path,
+      listing.target.location,
       'partitions',
       String(partition).padStart(5, '0'),
       full.id,
@@ -281,7 +285,10 @@ describe('redoubt backup / restore', { timeout: 180_000 }, () => {
     });
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(
-      new RegExp(`BACKUP_TARGET_UNWRITABLE: backup target t1: cannot write ${file}/backups: ENOTDIR`),
+      // The probe object it could not write, below the path that is a file.
+      new RegExp(
+        `BACKUP_TARGET_UNWRITABLE: backup target t1: cannot write ${file}/backups/\\.redoubt-probe-[^ ]+: ENOTDIR`,
+      ),
     );
     expect(bad.json()).toMatchObject({
       ok: false,
@@ -291,7 +298,7 @@ describe('redoubt backup / restore', { timeout: 180_000 }, () => {
     const relative = await redoubt(['backup', 'list'], { BACKUP_TARGETS: 't1=backups/t1' });
     expect(relative.code).not.toBe(0);
     expect(relative.stderr).toMatch(
-      /CONFIG_INVALID: BACKUP_TARGETS: "t1=backups\/t1" is not id=\/absolute\/path/,
+      /CONFIG_INVALID: BACKUP_TARGETS: target t1: "backups\/t1" is neither an absolute directory nor a supported URL/,
     );
 
     const missing = await redoubt(['backup', 'verify'], { BACKUP_TARGETS: `t1=${join(root, 'nowhere')}` });

@@ -36,7 +36,7 @@ export interface BackupListReport {
 
 export interface TargetSummary {
   id: string;
-  path: string;
+  location: string;
   /** Partitions with at least one complete backup here. */
   partitions: number;
   backups: number;
@@ -96,7 +96,7 @@ export async function backupList(
   for (const target of context.settings.targets) {
     const entry: TargetSummary = {
       id: target.id,
-      path: target.path,
+      location: target.location,
       partitions: 0,
       backups: 0,
       bytes: 0,
@@ -214,11 +214,11 @@ export async function backupList(
     const age = (iso: string | null) => (iso ? `${iso} (${formatDuration(now - Date.parse(iso))} ago)` : '-');
     for (const t of r.targets) {
       if (t.error) {
-        console.log(`target ${t.id} (${t.path}): ERROR ${t.error}`);
+        console.log(`target ${t.id} (${t.location}): ERROR ${t.error}`);
         continue;
       }
       console.log(
-        `target ${t.id} (${t.path}): ${t.partitions} partition(s) covered, ${t.backups} backup(s), ${formatBytes(t.bytes)}`,
+        `target ${t.id} (${t.location}): ${t.partitions} partition(s) covered, ${t.backups} backup(s), ${formatBytes(t.bytes)}`,
       );
       console.log(`  newest backup ${age(t.newest)}; oldest ${age(t.oldest)}`);
       console.log(`  stalest partition's newest backup ${age(t.stalest)}`);

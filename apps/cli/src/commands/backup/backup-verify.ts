@@ -1,6 +1,4 @@
 import { verifyTargets, targetById, type VerifySummary } from '@redoubt/backup';
-import { RedoubtError } from '@redoubt/errors';
-import { stat } from 'node:fs/promises';
 import { parsePartitionList, resolveContext } from './cli-context.js';
 import type { Output } from './output.js';
 import { formatBytes, formatDuration, Progress } from './progress.js';
@@ -24,19 +22,9 @@ export async function backupVerify(
   const targets = options.target
     ? options.target.split(',').map((id) => targetById(context.settings.targets, id.trim()))
     : context.settings.targets;
-  for (const target of targets) {
-    const info = await stat(target.path).catch(() => undefined);
-    if (!info?.isDirectory()) {
-      throw new RedoubtError(
-        'BACKUP_TARGET_UNREADABLE',
-        `backup target ${target.id}: ${target.path} is ${info ? 'not a directory' : 'missing'}`,
-        {
-          file: target.path,
-          target: target.id,
-        },
-      );
-    }
-  }
+  // A missing directory or bucket, an endpoint that does not answer or refuses the credentials: said
+  // at once, as what it is, instead of "nothing to verify".
+  for (const target of targets) await target.store.check();
   let progress: Progress | undefined;
   const summary = await verifyTargets(targets, {
     deep: options.deep,

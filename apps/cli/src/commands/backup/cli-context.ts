@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadBackupSettings, type BackupSettings } from '@redoubt/backup';
+import { backupStoreOpener } from '@redoubt/backup-stores';
 import { ClusterMap } from '@redoubt/cluster-client';
 import { RedoubtError } from '@redoubt/errors';
 import { backupKeyFiles, homePaths, readStackFile, REPO_ROOT, type StackFile } from '@redoubt/local-stack';
@@ -11,8 +12,9 @@ import { createRedisConnection } from '@redoubt/queues';
 /**
  * Where the CLI finds the cluster: the environment first (the same variables as the services, see
  * docs/service-contracts.md), then the stack file of a local stack (`<REDOUBT_HOME>/stack.json`, default
- * `<repo>/.redoubt`). Backup targets: BACKUP_TARGETS, else `<REDOUBT_HOME>/backups/t1..t3` (the local
- * stack's default, the same the backup-worker is given there). Keys: BACKUP_ENCRYPTION_KEY and
+ * `<repo>/.redoubt`). Backup targets: BACKUP_TARGETS (S3 keys from BACKUP_S3_<ID>_* or the SDK's chain),
+ * else the running local stack's targets and S3 keys from stack.json (the same the backup-worker is given
+ * there), else `<REDOUBT_HOME>/backups/t1..t3`. Keys: BACKUP_ENCRYPTION_KEY and
  * BACKUP_SIGNING_KEY, else the files `<REDOUBT_HOME>/backup.key` and `backup-signing.key` that a local stack
  * creates once and keeps across runs (docs/runbooks/backup-keys.md).
  */
@@ -92,14 +94,19 @@ export function resolveContext(env: NodeJS.ProcessEnv = process.env): CliContext
   const encryptionKey = fromFile(keyFiles.encryption);
   const signingKey = fromFile(keyFiles.signing);
   // Loaded on first use: commands that never touch a backup target (status reads the backup queue's
-  // health from Redis) must not require the backup keys.
+  // health from Redis) must not require the backup keys. Targets: the running stack's (an s3rver bucket
+  // and a directory) with its S3 keys, unless the environment names its own.
   let settings: BackupSettings | undefined;
   const backupSettings = () =>
-    (settings ??= loadBackupSettings(env, {
-      BACKUP_TARGETS: defaultBackupTargets(home),
-      ...(encryptionKey ? { BACKUP_ENCRYPTION_KEY: encryptionKey } : {}),
-      ...(signingKey ? { BACKUP_SIGNING_KEY: signingKey } : {}),
-    }));
+    (settings ??= loadBackupSettings(
+      env,
+      {
+        BACKUP_TARGETS: stack?.backups?.targets ?? defaultBackupTargets(home),
+        ...(encryptionKey ? { BACKUP_ENCRYPTION_KEY: encryptionKey } : {}),
+        ...(signingKey ? { BACKUP_SIGNING_KEY: signingKey } : {}),
+      },
+      backupStoreOpener(env.BACKUP_TARGETS ? env : { ...stack?.backups?.env, ...env }),
+    ));
   return {
     home,
     source: [...used].join('+') || 'defaults',
