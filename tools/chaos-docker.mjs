@@ -58,6 +58,8 @@ function composeEnv(offline, httpPort, monitorPort, prometheusPort) {
     REDOUBT_BACKUP_ENCRYPTION_KEY:
       process.env.REDOUBT_BACKUP_ENCRYPTION_KEY || randomBytes(32).toString('hex'),
     REDOUBT_BACKUP_SIGNING_KEY: process.env.REDOUBT_BACKUP_SIGNING_KEY || randomBytes(32).toString('hex'),
+    REDOUBT_S3_ACCESS_KEY_ID: process.env.REDOUBT_S3_ACCESS_KEY_ID || randomBytes(12).toString('hex'),
+    REDOUBT_S3_SECRET_ACCESS_KEY: process.env.REDOUBT_S3_SECRET_ACCESS_KEY || randomBytes(24).toString('hex'),
   };
   if (offline) {
     Object.assign(env, {
