@@ -157,7 +157,7 @@ describe('backups on S3-compatible targets (s3rver) and mixed sets', () => {
     const summary = await restoreAll(targets);
     expect(summary).toMatchObject({ ok: true, restored: P, failed: 0 });
     await expectRestored([...first, ...second]);
-  });
+  }, 180_000);
 
   it('prunes old chains on S3 object by object, manifest first', async () => {
     const [target] = mixedTargets('prune');
@@ -182,7 +182,7 @@ describe('backups on S3-compatible targets (s3rver) and mixed sets', () => {
     expect((await listPartitionBackups(target!, 1, SIGNING)).complete.map((b) => b.id)).toEqual([
       before.complete[2]!.id,
     ]);
-  });
+  }, 120_000);
 
   it('names a corrupted or truncated S3 object, restores from the other copy, and other partitions go on', async () => {
     const targets = mixedTargets('damage');
@@ -241,7 +241,7 @@ describe('backups on S3-compatible targets (s3rver) and mixed sets', () => {
     expect(byPartition.get(lost!)).toMatchObject({ status: 'failed' });
     expect(byPartition.get(lost!)!.error?.code).toBe('BACKUP_CORRUPT');
     await expectRestored(written.filter((r) => cluster.partitionOf(r.key) !== lost));
-  });
+  }, 180_000);
 
   it('a backup cut off mid-way (SIGKILL between segments) is never listed as complete', async () => {
     const [target] = mixedTargets('crash');
@@ -287,6 +287,6 @@ describe('backups on S3-compatible targets (s3rver) and mixed sets', () => {
       incompleteGraceMs: 0,
     });
     expect(pruned.removedIncomplete).toEqual([listing.incomplete[0]!.id]);
-    expect((await verifyTargets([target!], { key: KEY, signing: SIGNING, partitions: [2] })).ok).toBe(true);
-  }, 60_000);
+    expect((await verifyTargets([target!], { signing: SIGNING, partitions: [2] })).ok).toBe(true);
+  }, 120_000);
 });

@@ -68,6 +68,7 @@ describe('s3:// target specs', () => {
     const opener = backupStoreOpener({});
     const settings = loadBackupSettings(
       {
+        BACKUP_SIGNING_KEY: 'ab'.repeat(32),
         BACKUP_TARGETS:
           'a=s3://bk1/x?endpoint=http://127.0.0.1:9000,b=s3://bk1/x?endpoint=http://127.0.0.1:9001,c=/backups/c',
       },
@@ -83,6 +84,7 @@ describe('s3:// target specs', () => {
       configError(() =>
         loadBackupSettings(
           {
+            BACKUP_SIGNING_KEY: 'ab'.repeat(32),
             BACKUP_TARGETS:
               'a=s3://bk1/x?endpoint=http://127.0.0.1:9000,b=s3://bk1/x/?endpoint=http://127.0.0.1:9000',
           },
