@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { assertTargetWritable, loadBackupSettings } from '@redoubt/backup';
+import { assertTargetWritable, parseBackupTargets } from '@redoubt/backup';
 import { backupStoreOpener } from '@redoubt/backup-stores';
 import { pidAlive, readStackFile, REPO_ROOT, type StackFile } from '@redoubt/local-stack';
 
@@ -71,19 +71,14 @@ describe('npm start', () => {
     expect(file.backups?.targets).toMatch(
       /^t1=s3:\/\/redoubt-backups\?endpoint=http:\/\/127\.0\.0\.1:\d+&region=us-east-1&style=path,t2=\//,
     );
-    const backupTargets = loadBackupSettings(
-      { BACKUP_TARGETS: file.backups!.targets },
-      {},
-      backupStoreOpener(file.backups!.env),
-    ).targets;
+    const backupTargets = parseBackupTargets(file.backups!.targets, backupStoreOpener(file.backups!.env));
     expect(backupTargets.map((t) => t.store.kind)).toEqual(['s3', 'directory']);
     for (const target of backupTargets) await assertTargetWritable(target);
     await expect(
-      loadBackupSettings(
-        { BACKUP_TARGETS: file.backups!.targets },
-        {},
+      parseBackupTargets(
+        file.backups!.targets,
         backupStoreOpener({ BACKUP_S3_T1_ACCESS_KEY_ID: 'S3RVER', BACKUP_S3_T1_SECRET_ACCESS_KEY: 'S3RVER' }),
-      ).targets[0]!.store.check(),
+      )[0]!.store.check(),
     ).rejects.toMatchObject({ code: 'BACKUP_TARGET_DENIED' }); // no known default key pair
 
     const url = `${file.gateways[0]!.url}/v1/kv/greeting`;
