@@ -15,6 +15,7 @@ export {
 } from './redis-server-process.js';
 export {
   startSentinelGroup,
+  waitForSentinelGroup,
   askSentinel,
   sentinelConfig,
   sentinelArgs,

@@ -6,7 +6,7 @@ import { redisEnvOf, type RedisTarget } from '@redoubt/config';
 import { RedoubtError } from '@redoubt/errors';
 import { freePort } from './free-port.js';
 import { processStartTime } from './process-identity.js';
-import { SENTINEL_MASTER_NAME } from './redis-sentinel.js';
+import { SENTINEL_MASTER_NAME, waitForSentinelGroup } from './redis-sentinel.js';
 import { assertRedisServerAvailable } from './redis-server-process.js';
 import { REDOUBT_STACK } from './redoubt-stack.js';
 import type { RestartPolicy } from './restart-policy.js';
@@ -390,6 +390,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     try {
       await supervisor.startAll();
+      if (redisTarget.kind === 'sentinel') {
+        log.stack('waiting for the sentinels to see the master and its replica', 'info');
+        await waitForSentinelGroup({
+          sentinels: redisTarget.sentinels.map((s) => s.port),
+          servers: [...byRole('redis'), ...byRole('redis-replica')].map((i) => i.port),
+          name: redisTarget.name,
+        });
+      }
     } catch (error) {
       await supervisor.stop();
       await finish();

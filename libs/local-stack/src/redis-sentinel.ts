@@ -200,7 +200,11 @@ export async function startSentinelGroup(options: {
       },
       stop,
     };
-    await waitUntilFormed(group, servers.length - 1);
+    await waitForSentinelGroup({
+      sentinels: sentinels.map((s) => s.port),
+      servers: servers.map((s) => s.port),
+      name,
+    });
     return group;
   } catch (error) {
     await stop();
@@ -208,30 +212,45 @@ export async function startSentinelGroup(options: {
   }
 }
 
-/** Every sentinel sees the master with all its replicas, and the replicas have finished their first sync. */
-async function waitUntilFormed(group: SentinelGroup, replicas: number, timeoutMs = 20_000): Promise<void> {
+/**
+ * Waits until every sentinel sees the master with all the other servers as its replicas and the other
+ * sentinels, and every replica finished its first sync. Sentinels learn of replicas from the master's INFO,
+ * every 10 s: until then a dead master has no one to be replaced by, so a group is not ready before this.
+ * `servers`: every server's port, whichever is master now (after a failover it need not be the first).
+ */
+export async function waitForSentinelGroup(options: {
+  sentinels: readonly number[];
+  servers: readonly number[];
+  name?: string;
+  timeoutMs?: number;
+}): Promise<void> {
+  const name = options.name ?? SENTINEL_MASTER_NAME;
+  const timeoutMs = options.timeoutMs ?? 30_000;
   const deadline = Date.now() + timeoutMs;
+  const replicas = options.servers.length - 1;
   const cli = (port: number, ...args: string[]) =>
     run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { timeout: 1_000 }).then(
       (r) => r.stdout,
       () => '',
     );
   while (Date.now() < deadline) {
-    const seen = await Promise.all(
-      group.sentinels.map(
-        async (s) => /num-slaves\n(\d+)/.exec(await cli(s.port, 'SENTINEL', 'master', group.name))?.[1],
-      ),
+    const known = await Promise.all(
+      options.sentinels.map(async (port) => {
+        const master = await cli(port, 'SENTINEL', 'master', name);
+        const slaves = Number(/num-slaves\n(\d+)/.exec(master)?.[1]);
+        const others = Number(/num-other-sentinels\n(\d+)/.exec(master)?.[1]);
+        return slaves >= replicas && others >= options.sentinels.length - 1;
+      }),
     );
-    const synced = await Promise.all(
-      group.servers
-        .slice(1)
-        .map(async (r) => /master_link_status:up/.test(await cli(r.port, 'INFO', 'replication'))),
-    );
-    if (seen.every((n) => Number(n) === replicas) && synced.every(Boolean)) return;
-    await new Promise((r) => setTimeout(r, 100));
+    const infos = await Promise.all(options.servers.map((port) => cli(port, 'INFO', 'replication')));
+    const following = infos.filter((info) => info.includes('role:slave'));
+    const synced =
+      following.length === replicas && following.every((info) => info.includes('master_link_status:up'));
+    if (known.every(Boolean) && synced) return;
+    await new Promise((r) => setTimeout(r, 200));
   }
   throw new RedoubtError(
     'REPLICA_UNAVAILABLE',
-    `the sentinel group ${group.name} did not form within ${timeoutMs} ms`,
+    `the sentinels of ${name} did not see its master with ${replicas} replica(s) in sync within ${timeoutMs} ms`,
   );
 }

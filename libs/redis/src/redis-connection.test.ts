@@ -45,7 +45,7 @@ describe('createRedisConnection, one server', () => {
     );
     expect(single.options.reconnectOnError).toBeFalsy();
     expect(behind.options.reconnectOnError).toBe(reconnectAfterDemotion);
-    expect(behind.options).toMatchObject({ name: 'm', failoverDetector: true, maxRetriesPerRequest: null });
+    expect(behind.options).toMatchObject({ name: 'm', failoverDetector: false, maxRetriesPerRequest: null });
     single.disconnect();
     behind.disconnect();
   });

@@ -28,10 +28,16 @@ export function reconnectAfterDemotion(error: Error): boolean | 1 | 2 {
 }
 
 /**
- * The options of a connection through Sentinel: ask the sentinels for the master of `name` (and check its
- * ROLE); subscribe to their `+switch-master` (failoverDetector, off by default in ioredis) so that a
- * failover is noticed at once rather than when the old master's socket dies; keep asking, every ≤ 1 s,
- * while no sentinel answers; READONLY/UNBLOCKED from a demoted master reconnect.
+ * The options of a connection through Sentinel: ask the sentinels for the master of `name`; keep asking,
+ * every ≤ 1 s, while no sentinel answers; READONLY/UNBLOCKED from a demoted master reconnect.
+ *
+ * `failoverDetector` (subscribe to `+switch-master`) stays off, as in ioredis' default: measured here, it
+ * ended a BullMQ producer's connection for good in one of three failover drills. Its `+switch-master`
+ * handler calls the connector's `disconnect()`, and when that lands while the client is between sentinel
+ * attempts (a reconnect after the old master refused), the connect in flight throws "Connection is
+ * closed." and ioredis moves the client to `end`, from which it never reconnects. Nothing is lost without
+ * it: a dead master closes the socket at once, and a demoted live one is left by every client because the
+ * sentinels send it `CLIENT KILL TYPE normal` when they reconfigure it (and by READONLY below).
  */
 export function sentinelOptions(target: Extract<RedisTarget, { kind: 'sentinel' }>): RedisOptions {
   return {
@@ -40,7 +46,6 @@ export function sentinelOptions(target: Extract<RedisTarget, { kind: 'sentinel' 
     role: 'master',
     ...(target.password ? { password: target.password } : {}),
     ...(target.sentinelPassword ? { sentinelPassword: target.sentinelPassword } : {}),
-    failoverDetector: true,
     // Only behind Sentinel: a reconnect there asks the sentinels for the master again. To a single URL it
     // would land on the same read-only server and loop.
     reconnectOnError: reconnectAfterDemotion,
