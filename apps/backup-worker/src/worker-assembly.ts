@@ -1,4 +1,5 @@
 import type { Express } from 'express';
+import { describeRedisTarget, redisTargetOf } from '@redoubt/config';
 import { clusterViewOfMap, TransferThrottle, type ClusterView } from '@redoubt/anti-entropy';
 import { ClusterMap, type DataNodeAddress, type DataNodeApi } from '@redoubt/cluster-client';
 import { followPlacement } from '@redoubt/membership';
@@ -68,9 +69,10 @@ export function assembleWorker(
     client: { timeoutMs: config.REPLICA_TIMEOUT_MS },
     ...(options.createClient ? { createClient: options.createClient } : {}),
   });
+  const redisTarget = redisTargetOf(config);
   // Follow the epochs the monitor publishes (epoch 1 from the configuration until then).
   const follower = followPlacement([map], {
-    redisUrl: config.REDIS_URL,
+    redis: redisTarget,
     prefix: config.QUEUE_PREFIX,
     fallback: () => matrix,
     configuredNodes: config.DATA_NODES,
@@ -81,7 +83,7 @@ export function assembleWorker(
 
   // One connection for the probe, the producer (sweep fan-out) and the board's queues; the workers and
   // their watchdogs have their own, so a wedged worker connection never hides behind a healthy one.
-  const admin = createRedisConnection(config.REDIS_URL, 'worker', {
+  const admin = createRedisConnection(redisTarget, 'worker', {
     connectionName: `redoubt-worker-${config.WORKER_ID}`,
   });
   admin.on('error', () => undefined);
@@ -148,7 +150,7 @@ export function assembleWorker(
   const supervise = (queue: string, processor: JobProcessor, concurrency: number) =>
     new SupervisedWorker({
       queue,
-      redisUrl: config.REDIS_URL,
+      redis: redisTarget,
       prefix: config.QUEUE_PREFIX,
       processor,
       concurrency,
@@ -265,7 +267,7 @@ export function assembleWorker(
         if (!check.ok) {
           for (const problem of check.problems) {
             logger.error(
-              { redis: config.REDIS_URL.replace(/\/\/[^@]*@/, '//***@') },
+              { redis: describeRedisTarget(redisTarget) },
               `REDIS IS NOT SAFE FOR QUEUES: ${problem}`,
             );
           }

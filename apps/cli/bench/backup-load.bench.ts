@@ -67,7 +67,7 @@ async function putLoad(): Promise<number> {
 try {
   await putLoad(); // warm up, and data in most partitions
   const baseline = await putLoad();
-  const connection = createRedisConnection(stack.redisUrl, 'worker');
+  const connection = createRedisConnection(stack.redis, 'worker');
   const backups = new Queue(QUEUES.backup, { connection, prefix: stack.settings.queuePrefix });
   const completedBefore = await backups.getCompletedCount();
   const timer = setInterval(() => {

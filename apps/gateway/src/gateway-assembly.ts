@@ -3,6 +3,7 @@ import type { Express } from 'express';
 import type { Redis } from 'ioredis';
 import { BreakerRegistry } from '@redoubt/circuit-breakers';
 import type { BatchGuard, DataNodeApi, DataNodeAddress } from '@redoubt/cluster-client';
+import { redisTargetOf } from '@redoubt/config';
 import { createRedisConnection } from '@redoubt/queues';
 import {
   checkPolicy,
@@ -63,7 +64,8 @@ export function assembleGateway(
     return { api, replica: replicaBehindBatchBreaker(api, breaker) };
   }, config.DATA_NODES);
 
-  const redis = createRedisConnection(config.REDIS_URL, 'request-path');
+  const redisTarget = redisTargetOf(config);
+  const redis = createRedisConnection(redisTarget, 'request-path');
   watchRedis(redis, logger);
   const redisBreaker = breakers.for('redis', {
     timeoutMs: config.REDIS_TIMEOUT_MS,
@@ -118,7 +120,7 @@ export function assembleGateway(
       },
     ],
     {
-      redisUrl: config.REDIS_URL,
+      redis: redisTarget,
       prefix: config.QUEUE_PREFIX,
       fallback: () => placement.current(),
       configuredNodes: config.DATA_NODES,

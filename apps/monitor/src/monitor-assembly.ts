@@ -1,6 +1,5 @@
 import type { Express } from 'express';
 import type { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { DataNodeClient, type DataNodeApi } from '@redoubt/cluster-client';
 import { HealthProber } from '@redoubt/failure-detection';
 import {
@@ -17,6 +16,7 @@ import {
   type OrchestratorDriver,
 } from '@redoubt/orchestrator';
 import { build } from '@redoubt/placement';
+import { redisTargetOf } from '@redoubt/config';
 import { createRedisConnection, JobProducer, QUEUES } from '@redoubt/queues';
 import { RecoveryController, type WatchedService } from '@redoubt/recovery';
 import { createMetricsRegistry, type Logger } from '@redoubt/telemetry';
@@ -59,21 +59,22 @@ export async function assembleMonitor(
       watched(n.id, 'data', n.url, { zone: config.DATA_NODE_ZONES.get(n.id) ?? n.id, weight: 1 }),
     ),
     ...[...config.SERVICES].map(([name, url]) => watched(name, kindOf(name, url), url.replace(/\/+$/, ''))),
-    ...(config.PROBE_REDIS ? [watched('redis', 'redis', config.REDIS_URL)] : []),
+    // Behind Sentinel no single server is "the" Redis: the sentinels pick the master, the engine or the
+    // supervisor restarts the processes. Only a single Redis is probed (and restarted) as `redis`.
+    ...(config.PROBE_REDIS && config.REDIS_URL ? [watched('redis', 'redis', config.REDIS_URL)] : []),
   ];
 
   // Redis connections: commands that fail fast (the lease must never wait past its TTL; state writes are
   // retried by the loop), and one for BullMQ producers and queue reads.
-  const fast = new Redis(config.REDIS_URL, {
+  const redisTarget = redisTargetOf(config);
+  const fast = createRedisConnection(redisTarget, 'request-path', {
     connectionName: `redoubt-monitor-${config.MONITOR_ID}`,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
     commandTimeout: Math.max(500, Math.floor(config.LEASE_TTL_MS / 4)),
     connectTimeout: 1_000,
     retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 5), 2_000),
   });
   fast.on('error', () => undefined);
-  const queueConnection = createRedisConnection(config.REDIS_URL, 'request-path', {
+  const queueConnection = createRedisConnection(redisTarget, 'request-path', {
     connectionName: `redoubt-monitor-${config.MONITOR_ID}-queues`,
     commandTimeout: 2_000,
   });
@@ -88,7 +89,7 @@ export async function assembleMonitor(
     { partitions: config.PARTITIONS, replicas: config.REPLICAS, epoch: 1 },
   );
   const subscriber = await PlacementSubscriber.start({
-    redisUrl: config.REDIS_URL,
+    redis: redisTarget,
     prefix: config.QUEUE_PREFIX,
     fallback: () => initial,
     rereadIntervalMs: 2_000,

@@ -1,4 +1,4 @@
-import { env, z } from '@redoubt/config';
+import { checkRedisEnv, env, redisEnvShape, z } from '@redoubt/config';
 
 const nodeId = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -45,7 +45,7 @@ export const monitorConfigSchema = z
     MONITOR_PORT: env.port().default(7070),
     /** How other monitors and the CLI reach this one (published with the leader lease). */
     MONITOR_URL: optional(env.httpUrl()),
-    REDIS_URL: z.string().regex(/^rediss?:\/\/\S+$/, 'must be redis://host:port'),
+    ...redisEnvShape,
     QUEUE_PREFIX: z.string().regex(nodeId).default('redoubt'),
     CLUSTER_TOKEN: env.secret(),
     ADMIN_KEY: env.secret(),
@@ -59,7 +59,7 @@ export const monitorConfigSchema = z
           ? undefined
           : `"${url}" is not an http:// or redis:// URL`,
     ),
-    /** Probe REDIS_URL as the service `redis` (and restart it like any other). Default true. */
+    /** Probe REDIS_URL as the service `redis` (and restart it like any other). Default true; no effect with Sentinel. */
     PROBE_REDIS: env.booleanFlag().default(true),
     PARTITIONS: env
       .positiveInt()
@@ -100,6 +100,7 @@ export const monitorConfigSchema = z
     LOG_LEVEL: env.logLevel(),
   })
   .superRefine((config, ctx) => {
+    checkRedisEnv(config, ctx);
     if (config.ORCHESTRATOR === 'local' && !config.SUPERVISOR_URL)
       ctx.addIssue({
         code: 'custom',

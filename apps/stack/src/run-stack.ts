@@ -32,6 +32,7 @@ export async function runStack(argv: string[]): Promise<void> {
     worker: flags.worker,
     backups: flags.worker,
     instances: { monitor: flags.monitors },
+    redis: flags.redis,
   };
   const printer = createLogPrinter({
     raw: flags.rawLogs,

@@ -9,6 +9,14 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
+/** The single Redis, or the first master and how the services find the current one (Sentinel). */
+function redisRow(stack: LocalStack): string {
+  if (stack.redis.kind === 'single') return stack.redisUrl;
+  const first = stack.instances.find((i) => i.role === 'redis')?.url ?? '';
+  const sentinels = stack.redis.sentinels.map((s) => `${s.host}:${s.port}`).join(',');
+  return `${first} (first master; services ask the sentinels: REDIS_SENTINELS=${sentinels} REDIS_SENTINEL_NAME=${stack.redis.name})`;
+}
+
 /** What `npm start` prints once everything is ready: where things listen, the keys, a curl to try. */
 export function stackBanner(stack: LocalStack, extra: { controlUrl: string; generated: string[] }): string {
   const gateway = stack.gateways[0]?.url ?? 'http://127.0.0.1:8080';
@@ -17,7 +25,7 @@ export function stackBanner(stack: LocalStack, extra: { controlUrl: string; gene
   const rows: [string, string][] = [
     ['gateways', stack.gateways.map((g) => `${g.url} (${g.name})`).join(', ')],
     ['data nodes', stack.dataNodes.map((d) => `${d.id} ${d.url}`).join(', ')],
-    ['redis', stack.redisUrl],
+    ['redis', redisRow(stack)],
   ];
   for (const instance of stack.instances.filter((i) => !['gateway', 'data', 'redis'].includes(i.role)))
     rows.push([instance.name, instance.url]);

@@ -42,6 +42,11 @@ describe('npm start (apps/stack/src/main.ts)', () => {
     const result = runCli(['--gateways', '0'], {});
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("option '--gateways <n>' argument '0' is invalid");
+    const redis = runCli(['--redis', 'cluster'], {});
+    expect(redis.status).toBe(1);
+    expect(redis.stderr).toMatch(
+      /option '--redis <mode>' argument 'cluster' is invalid. Allowed choices are single, sentinel/,
+    );
   });
 });
 
@@ -53,6 +58,7 @@ describe('parseStackFlags', () => {
       gateways: 2,
       worker: true,
       monitors: 1,
+      redis: 'single',
       quiet: false,
       rawLogs: false,
     });
@@ -67,6 +73,8 @@ describe('parseStackFlags', () => {
         '--monitors',
         '2',
         '--quiet',
+        '--redis',
+        'sentinel',
       ]),
     ).toEqual({
       fresh: true,
@@ -74,6 +82,7 @@ describe('parseStackFlags', () => {
       gateways: 1,
       worker: false,
       monitors: 2,
+      redis: 'sentinel',
       quiet: true,
       rawLogs: false,
     });

@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 
 export interface StackFlags {
   fresh: boolean;
@@ -6,6 +6,7 @@ export interface StackFlags {
   gateways: number;
   worker: boolean;
   monitors: number;
+  redis: 'single' | 'sentinel';
   quiet: boolean;
   rawLogs: boolean;
 }
@@ -25,7 +26,7 @@ Environment (all optional; docs/local-stack.md):
   REDOUBT_ADMIN_KEY       admin / control key   } unless given (>= 16
   REDOUBT_CLUSTER_TOKEN   service-to-service    } characters)
   REDOUBT_BASE_PORT       lay every port out from here (0: any free ports)
-  REDOUBT_REDIS_PORT, REDOUBT_DATA_PORT, REDOUBT_GATEWAY_PORT, REDOUBT_WORKER_PORT, REDOUBT_MONITOR_PORT,
+  REDOUBT_REDIS_PORT, REDOUBT_REDIS_REPLICA_PORT, REDOUBT_SENTINEL_PORT, REDOUBT_DATA_PORT, REDOUBT_GATEWAY_PORT, REDOUBT_WORKER_PORT, REDOUBT_MONITOR_PORT,
   REDOUBT_CONTROL_PORT    the port of one service (the first instance of it)
   REDOUBT_PARTITIONS      partition count, fixed for the data's life (default 4096)
   LOG_LEVEL               the services' log level (default info)`;
@@ -39,6 +40,14 @@ export function parseStackFlags(argv: string[]): StackFlags {
     .option('--gateways <n>', 'number of gateways', count(1, 10), 2)
     .option('--no-worker', 'do not start the backup-worker')
     .option('--monitors <n>', 'number of monitors (0 = none; more than one elect a leader)', count(0, 3), 1)
+    .addOption(
+      new Option(
+        '--redis <mode>',
+        'single: one redis-server; sentinel: a master, a replica and three sentinels (automatic failover)',
+      )
+        .choices(['single', 'sentinel'])
+        .default('single'),
+    )
     .option('--quiet', "keep the services' logs in their files only (<home>/logs/<name>.log)", false)
     .option('--raw-logs', "print the services' JSON log lines as they are", false)
     .addHelpText('after', environmentHelp)

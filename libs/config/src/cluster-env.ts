@@ -1,46 +1,17 @@
 import { z } from 'zod';
-import {
-  MIN_SECRET_LENGTH,
-  idUrlList,
-  logLevel,
-  placeholderProblem,
-  positiveInt,
-  secret,
-  zoneList,
-} from './env-schemas.js';
-
-/** The password of a redis:// URL, or undefined when it has none. */
-function redisPassword(url: string): string | undefined {
-  try {
-    const password = new URL(url).password;
-    return password ? decodeURIComponent(password) : undefined;
-  } catch {
-    return undefined;
-  }
-}
+import { checkRedisEnv, redisEnvShape, type RedisEnv } from './redis-env.js';
+import { idUrlList, logLevel, positiveInt, secret, zoneList } from './env-schemas.js';
 
 /**
  * The variables every cluster service reads the same way (docs/service-contracts.md): secrets, the data
- * nodes and their zones, the queues' Redis, and the cluster's shape. Spread into a service's own schema.
+ * nodes and their zones, the queues' Redis (one server, or behind Sentinel), and the cluster's shape. Spread into a service's own schema.
  */
 export const clusterEnvShape = {
   ADMIN_KEY: secret(),
   CLUSTER_TOKEN: secret(),
   DATA_NODES: idUrlList(),
   DATA_NODE_ZONES: zoneList(),
-  REDIS_URL: z
-    .string()
-    .regex(/^rediss?:\/\/\S+$/, 'must be redis://host:port')
-    .superRefine((url, ctx) => {
-      // The password in redis://:password@host must be a real one too (compose's Redis has one).
-      const password = redisPassword(url);
-      if (password === undefined) return;
-      const problem =
-        password.length < MIN_SECRET_LENGTH
-          ? `its password must be at least ${MIN_SECRET_LENGTH} characters`
-          : placeholderProblem(password);
-      if (problem) ctx.addIssue({ code: 'custom', message: problem.replace(/^is /, 'its password is ') });
-    }),
+  ...redisEnvShape,
   QUEUE_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/)
@@ -54,7 +25,7 @@ export const clusterEnvShape = {
   LOG_LEVEL: logLevel(),
 };
 
-interface ClusterShape {
+interface ClusterShape extends RedisEnv {
   DATA_NODES: { id: string }[];
   DATA_NODE_ZONES: Map<string, string>;
   REPLICAS: number;
@@ -64,6 +35,7 @@ interface ClusterShape {
 
 /** The checks across those variables: enough nodes for the replicas, quorums within N, zones of known nodes. */
 export function checkClusterShape(c: ClusterShape, ctx: z.RefinementCtx): void {
+  checkRedisEnv(c, ctx);
   if (c.REPLICAS > c.DATA_NODES.length) {
     ctx.addIssue({
       code: 'custom',

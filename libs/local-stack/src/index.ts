@@ -14,6 +14,21 @@ export {
   type TempRedisServer,
 } from './redis-server-process.js';
 export {
+  startSentinelGroup,
+  waitForSentinelGroup,
+  askSentinel,
+  sentinelConfig,
+  sentinelArgs,
+  memberConfig,
+  prepareConfigFile,
+  forgetConfigFile,
+  SENTINEL_MASTER_NAME,
+  LOCAL_SENTINEL_TIMING,
+  type SentinelGroup,
+  type SentinelTiming,
+  type SentinelProcessHandle,
+} from './redis-sentinel.js';
+export {
   ServiceProcess,
   REPO_ROOT,
   appEntry,

@@ -2,9 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, rmSync, type WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { redisEnvOf, type RedisTarget } from '@redoubt/config';
 import { RedoubtError } from '@redoubt/errors';
 import { freePort } from './free-port.js';
 import { processStartTime } from './process-identity.js';
+import { SENTINEL_MASTER_NAME, waitForSentinelGroup } from './redis-sentinel.js';
 import { assertRedisServerAvailable } from './redis-server-process.js';
 import { REDOUBT_STACK } from './redoubt-stack.js';
 import type { RestartPolicy } from './restart-policy.js';
@@ -52,6 +54,8 @@ export interface LocalStackOptions {
   backups?: boolean;
   /** Instance counts by role for components without a flag of their own. */
   instances?: Record<string, number>;
+  /** `sentinel`: Redis as a master, a replica and three sentinels (the services go through the sentinels). */
+  redis?: 'single' | 'sentinel';
   /** What to run; default: redoubt (REDOUBT_STACK). Tests of the supervisor pass their own. */
   definition?: StackDefinition;
   /** Ports by process name (`redis`, `data-1`, `gw-1`...); missing or 0: a free port. */
@@ -88,7 +92,10 @@ export interface LocalStack {
   readonly stackFile: string;
   readonly keys: StackKeys;
   readonly settings: ClusterSettings;
+  /** The single Redis's URL; empty with `redis: 'sentinel'` (use `redis`). */
   readonly redisUrl: string;
+  /** How the services reach Redis: the single server, or the master behind the sentinels. */
+  readonly redis: RedisTarget;
   readonly dataNodes: StackEndpoint[];
   readonly gateways: StackEndpoint[];
   /** Every planned process: where it listens, its state directory and log file. */
@@ -140,6 +147,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     worker: options.worker ?? true,
     backups: options.backups ?? false,
     instances: options.instances,
+    redis: options.redis ?? 'single',
   };
   const counts = instanceCounts(definition, shape);
   const log = logWriter(options.log ?? 'ignore');
@@ -247,13 +255,23 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       );
 
     const byRole = (role: string) => instances.filter((i) => i.role === role);
+    const sentinels = byRole('redis-sentinel');
+    const redisTarget: RedisTarget =
+      shape.redis === 'sentinel' && sentinels.length > 0
+        ? {
+            kind: 'sentinel',
+            name: SENTINEL_MASTER_NAME,
+            sentinels: sentinels.map((i) => ({ host: '127.0.0.1', port: i.port })),
+          }
+        : { kind: 'single', url: byRole('redis')[0]?.url ?? '' };
+    const redisUrl = redisTarget.kind === 'single' ? redisTarget.url : '';
     const clusterEnv = (): Record<string, string> => ({
       CLUSTER_TOKEN: keys.clusterToken,
       ADMIN_KEY: keys.adminKey,
       DATA_NODES: byRole('data')
         .map((i) => `${i.id}=${i.url}`)
         .join(','),
-      REDIS_URL: byRole('redis')[0]?.url ?? '',
+      ...redisEnvOf(redisTarget),
       QUEUE_PREFIX: settings.queuePrefix,
       PARTITIONS: String(settings.partitions),
       REPLICAS: String(settings.replicas),
@@ -301,7 +319,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
             log.child(instance.name, line, stream);
           },
         });
-        supervisor.add(service, { role: component.role, tier: component.tier });
+        supervisor.add(service, {
+          role: component.role,
+          tier: component.tier,
+          restartPolicy: component.restartPolicy?.(shape),
+        });
       }
     }
 
@@ -324,7 +346,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         },
         keys,
         cluster: settings,
-        redis: { url: byRole('redis')[0]?.url ?? '' },
+        redis:
+          redisTarget.kind === 'single'
+            ? { url: redisTarget.url }
+            : {
+                url: '',
+                sentinels: redisEnvOf(redisTarget).REDIS_SENTINELS,
+                sentinelName: redisTarget.name,
+              },
         dataNodes: endpoints('data'),
         gateways: endpoints('gateway'),
         ...(backups ? { backups } : {}),
@@ -370,6 +399,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     try {
       await supervisor.startAll();
+      if (redisTarget.kind === 'sentinel') {
+        log.stack('waiting for the sentinels to see the master and its replica', 'info');
+        await waitForSentinelGroup({
+          sentinels: redisTarget.sentinels.map((s) => s.port),
+          servers: [...byRole('redis'), ...byRole('redis-replica')].map((i) => i.port),
+          name: redisTarget.name,
+        });
+      }
     } catch (error) {
       await supervisor.stop();
       await finish();
@@ -394,7 +431,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       stackFile: paths.stackFile,
       keys,
       settings,
-      redisUrl: byRole('redis')[0]?.url ?? '',
+      redisUrl,
+      redis: redisTarget,
       dataNodes: byRole('data').map(endpoint),
       gateways: byRole('gateway').map(endpoint),
       instances,

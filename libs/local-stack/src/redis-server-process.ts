@@ -13,6 +13,8 @@ export interface RedisServerOptions {
   port?: number;
   /** Extra `--name value` arguments. */
   args?: string[];
+  /** A config file Redis may rewrite (CONFIG REWRITE, as sentinels do after reconfiguring a server). */
+  config?: string;
 }
 
 export interface RedisServerHandle {
@@ -48,8 +50,15 @@ export function assertRedisServerAvailable(): void {
  * restart, `maxmemory-policy noeviction` so Redis never silently drops a job, no RDB snapshots, loopback
  * only, its own port and directory, in the foreground (so that it can be supervised by PID).
  */
-export function redisServerArgs(options: { port: number; dir: string; args?: string[] }): string[] {
+export function redisServerArgs(options: {
+  port: number;
+  dir: string;
+  args?: string[];
+  config?: string;
+}): string[] {
   return [
+    // The file must come first; the command line then overrides what it says, except what only it holds.
+    ...(options.config ? [options.config] : []),
     '--port',
     String(options.port),
     '--bind',
@@ -80,7 +89,7 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Red
   const server = new ServiceProcess({
     name: 'redis',
     command: 'redis-server',
-    args: redisServerArgs({ port, dir: options.dir, args: options.args }),
+    args: redisServerArgs({ port, dir: options.dir, args: options.args, config: options.config }),
     env: {},
     readyPort: port,
     readyTimeoutMs: 10_000,

@@ -2,11 +2,55 @@ import { join } from 'node:path';
 import { ensureBackupKeys } from './backup-keys.js';
 import { redisServerArgs } from './redis-server-process.js';
 import { REPO_ROOT } from './service-process.js';
-import type { ComponentDefinition, StackContext, StackDefinition } from './stack-definition.js';
+import {
+  forgetConfigFile,
+  memberConfig,
+  prepareConfigFile,
+  sentinelArgs,
+  sentinelConfig,
+} from './redis-sentinel.js';
+import type { ComponentDefinition, StackContext, StackDefinition, StackShape } from './stack-definition.js';
 
 const loopback = '127.0.0.1';
 
-/** The queues' Redis: the system's redis-server with AOF and noeviction, its own port and directory. */
+const sentinelMode = (shape: StackShape) => shape.redis === 'sentinel';
+
+/** The first master's address: what the replica follows and the sentinels monitor at first. */
+function firstMaster(context: StackContext): { host: string; port: number } {
+  return { host: loopback, port: context.byRole('redis')[0]?.port ?? 0 };
+}
+
+/**
+ * The group's ports, the key under which its config files stay valid: the same layout as the last run
+ * keeps every file (the sentinels' knowledge of who is master now, each server's role); another layout
+ * starts the group over from its definition (`redis` master, `redis-replica` following it).
+ */
+function groupLayout(context: StackContext): string {
+  return ['redis', 'redis-replica', 'redis-sentinel']
+    .flatMap((role) => context.byRole(role).map((i) => i.port))
+    .join(',');
+}
+
+/** The files whose layout markers tie a sentinel group together (see `groupLayout`). */
+function groupConfigFiles(context: StackContext): { dir: string; file: string }[] {
+  return [
+    { dir: join(context.home, 'redis'), file: 'redis.conf' },
+    { dir: join(context.home, 'redis-replica'), file: 'redis.conf' },
+    ...[1, 2, 3].map((i) => ({ dir: join(context.home, 'sentinel', `s${i}`), file: 'sentinel.conf' })),
+  ];
+}
+
+/**
+ * With Sentinel, a crashed Redis is brought back only after the sentinels had time to fail over (1 s of
+ * silence, then a vote and a promotion): the old master then returns as a replica of the new one, instead
+ * of coming back as master from its AOF (up to a second behind) before anyone noticed it was gone.
+ */
+const AFTER_FAILOVER = { initialDelayMs: 5_000 };
+
+/**
+ * The queues' Redis: the system's redis-server with AOF and noeviction, its own port and directory. With
+ * `--redis sentinel` it is the first master, run from a config file the sentinels may rewrite.
+ */
 const redis: ComponentDefinition = {
   role: 'redis',
   tier: 0,
@@ -16,8 +60,19 @@ const redis: ComponentDefinition = {
   id: () => 'redis',
   run: {
     command: 'redis-server',
-    args: (instance) => redisServerArgs({ port: instance.port, dir: instance.dir ?? '.' }),
+    args: (instance, context) => {
+      const dir = instance.dir ?? '.';
+      if (!sentinelMode(context.shape)) {
+        // This run writes to `redis` alone: a later sentinel run must start from its data, not from
+        // whatever roles an earlier sentinel run left in the files.
+        for (const { dir: at, file } of groupConfigFiles(context)) forgetConfigFile(at, file);
+        return redisServerArgs({ port: instance.port, dir });
+      }
+      const config = prepareConfigFile(dir, 'redis.conf', groupLayout(context), memberConfig());
+      return redisServerArgs({ port: instance.port, dir, config });
+    },
   },
+  restartPolicy: (shape) => (sentinelMode(shape) ? AFTER_FAILOVER : undefined),
   defaultPort: 6390,
   portOffset: 0,
   portVariable: 'REDOUBT_REDIS_PORT',
@@ -86,6 +141,59 @@ function stackBackups(context: StackContext): { targets: string; env: Record<str
     },
   };
 }
+
+/** `--redis sentinel`: one replica of the first master (AOF too), promoted by the sentinels when it dies. */
+const redisReplica: ComponentDefinition = {
+  role: 'redis-replica',
+  tier: 0,
+  count: (shape) => (sentinelMode(shape) ? 1 : 0),
+  maxInstances: 1,
+  name: () => 'redis-replica',
+  id: () => 'redis-replica',
+  run: {
+    command: 'redis-server',
+    args: (instance, context) => {
+      const dir = instance.dir ?? '.';
+      const master = firstMaster(context);
+      const config = prepareConfigFile(dir, 'redis.conf', groupLayout(context), memberConfig(master));
+      return redisServerArgs({ port: instance.port, dir, config });
+    },
+  },
+  restartPolicy: () => AFTER_FAILOVER,
+  defaultPort: 6391,
+  portOffset: 50,
+  portVariable: 'REDOUBT_REDIS_REPLICA_PORT',
+  scheme: 'redis',
+  readiness: 'tcp',
+  stateDir: () => 'redis-replica',
+  env: () => ({}),
+};
+
+/** `--redis sentinel`: three sentinels (quorum 2), redis-server in sentinel mode, each with its own state. */
+const redisSentinel: ComponentDefinition = {
+  role: 'redis-sentinel',
+  tier: 0,
+  count: (shape) => (sentinelMode(shape) ? 3 : 0),
+  maxInstances: 3,
+  name: (i) => `sentinel-${i}`,
+  id: (i) => `sentinel-${i}`,
+  run: {
+    command: 'redis-server',
+    args: (instance, context) => {
+      const dir = instance.dir ?? '.';
+      const master = firstMaster(context);
+      const content = sentinelConfig({ port: instance.port, dir, master });
+      return sentinelArgs(prepareConfigFile(dir, 'sentinel.conf', groupLayout(context), content));
+    },
+  },
+  defaultPort: 26390,
+  portOffset: 51,
+  portVariable: 'REDOUBT_SENTINEL_PORT',
+  scheme: 'redis',
+  readiness: 'tcp',
+  stateDir: (i) => `sentinel/s${i}`,
+  env: () => ({}),
+};
 
 const data: ComponentDefinition = {
   role: 'data',
@@ -199,11 +307,11 @@ const monitor: ComponentDefinition = {
 };
 
 /**
- * redoubt on one machine. Tiers: Redis, then the data nodes, then everything that talks to them. The
+ * redoubt on one machine. Tiers: Redis (with `--redis sentinel` also its replica and sentinels), then the data nodes, then everything that talks to them. The
  * monitor comes last (tier 3).
  */
 export const REDOUBT_STACK: StackDefinition = {
-  components: [redis, s3, data, gateway, backupWorker, monitor],
+  components: [redis, redisReplica, redisSentinel, s3, data, gateway, backupWorker, monitor],
   backups: stackBackups,
-  stateRoots: ['redis', 'data', 'logs'],
+  stateRoots: ['redis', 'redis-replica', 'sentinel', 'data', 'logs'],
 };

@@ -28,6 +28,25 @@ describe('portLayout', () => {
     });
   });
 
+  it('with --redis sentinel adds the replica (+50) and three sentinels (+51..)', () => {
+    const sentinel = { ...shape, redis: 'sentinel' as const };
+    expect(portLayout(REDOUBT_STACK, sentinel)).toMatchObject({
+      redis: 6390,
+      'redis-replica': 6391,
+      'sentinel-1': 26390,
+      'sentinel-2': 26391,
+      'sentinel-3': 26392,
+    });
+    expect(portLayout(REDOUBT_STACK, sentinel, { base: 20000 })).toMatchObject({
+      redis: 20000,
+      'redis-replica': 20050,
+      'sentinel-1': 20051,
+      'sentinel-3': 20053,
+      'gw-2': 20041,
+    });
+    expect(Object.keys(portLayout(REDOUBT_STACK, shape))).not.toContain('redis-replica');
+  });
+
   it('base 0 leaves every port to be picked free at start', () => {
     const ports = portLayout(REDOUBT_STACK, shape, { base: 0 });
     expect(new Set(Object.values(ports))).toEqual(new Set([0]));

@@ -1,4 +1,5 @@
 import { RedoubtError } from '@redoubt/errors';
+import type { RestartPolicy } from './restart-policy.js';
 
 /** The three secrets of a run. */
 export interface StackKeys {
@@ -32,6 +33,11 @@ export interface StackShape {
   backups?: boolean;
   /** Instance counts by role for components without a flag of their own (e.g. `{ monitor: 2 }`). */
   instances?: Record<string, number>;
+  /**
+   * `single` (default): one redis-server. `sentinel`: a master, one replica and three sentinels; the
+   * services find the master through the sentinels (REDIS_SENTINELS, REDIS_SENTINEL_NAME).
+   */
+  redis?: 'single' | 'sentinel';
 }
 
 /** One process of the stack, planned: who it is, where it listens, where it keeps its state. */
@@ -65,7 +71,7 @@ export interface StackContext {
   byRole(role: string): StackInstance[];
   /**
    * What every redoubt service shares (docs/service-contracts.md): CLUSTER_TOKEN, ADMIN_KEY, DATA_NODES,
-   * REDIS_URL, QUEUE_PREFIX, PARTITIONS, REPLICAS, WRITE_QUORUM, READ_QUORUM, LOG_LEVEL.
+   * REDIS_URL (or REDIS_SENTINELS and REDIS_SENTINEL_NAME), QUEUE_PREFIX, PARTITIONS, REPLICAS, WRITE_QUORUM, READ_QUORUM, LOG_LEVEL.
    */
   clusterEnv(): Record<string, string>;
   /** The key pair of this run's object store (s3rver), generated at start like the other secrets. */
@@ -98,6 +104,8 @@ export interface ComponentDefinition {
   scheme: 'http' | 'redis';
   /** `http`: GET /readyz answers 200; `tcp`: the port accepts connections. */
   readiness: 'http' | 'tcp';
+  /** How this component is restarted after a crash, where it differs from the stack's policy. */
+  restartPolicy?(shape: StackShape): Partial<RestartPolicy> | undefined;
   /** State directory relative to the stack's home (kept across runs, wiped by --fresh). */
   stateDir?(index: number): string;
   env(instance: StackInstance, context: StackContext): Record<string, string>;

@@ -32,7 +32,11 @@ export interface StackFile {
   supervisor: { pid: number; pidStartTime: string | null; control: string | null };
   keys: StackKeys;
   cluster: ClusterSettings;
-  redis: { url: string };
+  /**
+   * Where the queues' Redis is: `url` for a single server; with `--redis sentinel` `url` is empty and the
+   * services go through `sentinels` (host:port,...) and the master name `sentinelName`.
+   */
+  redis: { url: string; sentinels?: string; sentinelName?: string };
   dataNodes: { id: string; name: string; url: string }[];
   gateways: { id: string; name: string; url: string }[];
   processes: StackFileProcess[];

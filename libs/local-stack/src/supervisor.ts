@@ -44,14 +44,17 @@ export class Supervisor {
     this.stopGraceMs = options.stopGraceMs ?? 10_000;
   }
 
-  add(process: ServiceProcess, placement: { role?: string; tier?: number } = {}): SupervisedProcess {
+  add(
+    process: ServiceProcess,
+    placement: { role?: string; tier?: number; restartPolicy?: Partial<RestartPolicy> } = {},
+  ): SupervisedProcess {
     if (this.members.has(process.name))
       throw new RedoubtError('INVALID_ARGUMENT', `a process named ${process.name} is already supervised`);
     const member = new SupervisedProcess({
       process,
       role: placement.role,
       tier: placement.tier,
-      policy: this.policy,
+      policy: { ...this.policy, ...placement.restartPolicy },
       stopGraceMs: this.stopGraceMs,
       emit: (event) => this.emit(event),
     });

@@ -28,7 +28,7 @@ describe('followPlacement', () => {
     const a = recordingTarget(1);
     const b = recordingTarget(1);
     const follower = followPlacement([a.target, b.target], {
-      redisUrl: redis.server.url,
+      redis: redis.server.url,
       prefix,
       fallback: () => matrixOf(1),
       rereadIntervalMs: 200,
@@ -54,7 +54,7 @@ describe('followPlacement', () => {
   it('never moves a target back to an older epoch and does not block when Redis is unreachable', async () => {
     const ahead = recordingTarget(7);
     const follower = followPlacement([ahead.target], {
-      redisUrl: 'redis://127.0.0.1:1',
+      redis: 'redis://127.0.0.1:1',
       prefix: uniquePrefix(),
       fallback: () => matrixOf(1),
       initialLoadTimeoutMs: 300,

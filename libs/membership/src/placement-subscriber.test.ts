@@ -15,7 +15,7 @@ afterAll(() => Promise.all(subscribers.map((s) => s.close())));
 
 async function subscribe(prefix: string, fallback?: PlacementMatrix, url = redis.server.url) {
   const sub = await PlacementSubscriber.start({
-    redisUrl: url,
+    redis: url,
     prefix,
     fallback: fallback ? () => fallback : undefined,
     rereadIntervalMs: 200,

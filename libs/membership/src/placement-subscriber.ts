@@ -1,13 +1,14 @@
 import { EventEmitter } from 'node:events';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { PlacementMatrix } from '@redoubt/placement';
+import { createRedisConnection, type RedisEndpoint } from '@redoubt/redis';
 import type { Logger } from '@redoubt/telemetry';
 import { clusterKeys } from './cluster-keys.js';
 import { PlacementStore, type NodeAddress, type PublishedPlacement } from './placement-store.js';
 
 export interface PlacementSubscriberOptions {
-  /** The cluster's Redis, `redis://host:port` (REDIS_URL). */
-  redisUrl: string;
+  /** The cluster's Redis: `redis://host:port` (REDIS_URL), or a master behind Sentinel (REDIS_SENTINELS). */
+  redis: RedisEndpoint;
   /** Key prefix, the same as the queues' (QUEUE_PREFIX). Default `redoubt`. */
   prefix?: string;
   /**
@@ -47,7 +48,7 @@ export interface PlacementSubscriberEvents {
  *
  * ```ts
  * const sub = await PlacementSubscriber.start({
- *   redisUrl: config.REDIS_URL,
+ *   redis: redisTargetOf(config),
  *   prefix: config.QUEUE_PREFIX,
  *   fallback: () => placementFromConfig(...), // epoch 1 from DATA_NODES
  * });
@@ -85,23 +86,20 @@ export class PlacementSubscriber extends EventEmitter<PlacementSubscriberEvents>
 
   static async start(options: PlacementSubscriberOptions): Promise<PlacementSubscriber> {
     const common = {
-      lazyConnect: false,
       connectTimeout: 1_000,
       retryStrategy: (attempt: number) => Math.min(100 * 2 ** Math.min(attempt, 5), 2_000),
     };
     // Reads fail fast while Redis is away (the last placement stays in use); the subscription connection
-    // queues its SUBSCRIBE until it connects and re-subscribes after every reconnect.
-    const reader = new Redis(options.redisUrl, {
+    // queues its SUBSCRIBE until it connects and re-subscribes after every reconnect (also to a new
+    // master after a Sentinel failover: the epochs were replicated to it).
+    const reader = createRedisConnection(options.redis, 'request-path', {
       ...common,
       connectionName: 'redoubt-placement-reader',
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
       commandTimeout: 1_000,
     });
-    const subscriber = new Redis(options.redisUrl, {
+    const subscriber = createRedisConnection(options.redis, 'worker', {
       ...common,
       connectionName: 'redoubt-placement-subscriber',
-      maxRetriesPerRequest: null,
     });
     const sub = new PlacementSubscriber(options, reader, subscriber);
     reader.on('error', () => undefined);

@@ -36,7 +36,7 @@ describe('SupervisedWorker', () => {
     const done: string[] = [];
     const supervisor = new SupervisedWorker<{ n: number }, number>({
       queue: 'basic',
-      redisUrl: redis.url,
+      redis: redis.url,
       prefix,
       concurrency: 2,
       logger,
@@ -59,7 +59,7 @@ describe('SupervisedWorker', () => {
     const failures: boolean[] = [];
     const supervisor = new SupervisedWorker({
       queue: 'fail',
-      redisUrl: redis.url,
+      redis: redis.url,
       prefix,
       concurrency: 1,
       logger,
@@ -89,7 +89,7 @@ describe('SupervisedWorker', () => {
     const recreated: string[] = [];
     const supervisor = new SupervisedWorker<{ n: number }, void>({
       queue: 'loop',
-      redisUrl: redis.url,
+      redis: redis.url,
       prefix,
       concurrency: 1,
       logger,
@@ -120,7 +120,7 @@ describe('SupervisedWorker', () => {
     let doneWhenRecreated: number[] | undefined;
     const supervisor = new SupervisedWorker<{ n: number }, void>({
       queue: 'wedge',
-      redisUrl: redis.url,
+      redis: redis.url,
       // the worker goes through the proxy; the watchdog's probe talks to Redis directly
       connect: (purpose) => createRedisConnection(purpose === 'worker' ? proxy.url : redis.url, 'worker'),
       prefix,
@@ -160,7 +160,7 @@ describe('SupervisedWorker', () => {
     const recreated: string[] = [];
     const supervisor = new SupervisedWorker({
       queue: 'paused',
-      redisUrl: redis.url,
+      redis: redis.url,
       prefix,
       concurrency: 1,
       logger,
@@ -192,7 +192,7 @@ describe('SupervisedWorker', () => {
     const gaveUp: string[] = [];
     const supervisor: SupervisedWorker = new SupervisedWorker<unknown, unknown>({
       queue: 'giveup',
-      redisUrl: redis.url,
+      redis: redis.url,
       prefix,
       concurrency: 1,
       logger,

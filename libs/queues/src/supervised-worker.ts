@@ -1,5 +1,6 @@
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { RedisEndpoint } from '@redoubt/redis';
 import type { Logger } from '@redoubt/telemetry';
 import { createRedisConnection } from './redis-connection.js';
 import { withDeadline } from './redis-probe.js';
@@ -32,10 +33,11 @@ export interface SupervisedWorkerEvents<D, R> {
 
 export interface SupervisedWorkerOptions<D = unknown, R = unknown> {
   queue: string;
-  redisUrl: string;
+  /** The queues' Redis: a `redis://` URL or a target behind Sentinel. */
+  redis: RedisEndpoint;
   /**
    * Makes the Redis connections: a fresh one for each worker generation, one for the watchdog's probe.
-   * Default: `createRedisConnection(redisUrl, 'worker')`. (Tests route the worker through a fault proxy.)
+   * Default: `createRedisConnection(redis, 'worker')`. (Tests route the worker through a fault proxy.)
    */
   connect?: (purpose: 'worker' | 'probe') => Redis;
   prefix: string;
@@ -107,7 +109,7 @@ export class SupervisedWorker<D = unknown, R = unknown> {
     this.settings = { ...DEFAULT_WATCHDOG_SETTINGS, ...stripUndefined(options.watchdog ?? {}) };
     this.probeConnection =
       options.connect?.('probe') ??
-      createRedisConnection(options.redisUrl, 'worker', {
+      createRedisConnection(options.redis, 'worker', {
         connectionName: `redoubt-watchdog-${options.queue}`,
       });
     this.probeConnection.on('error', () => undefined);
@@ -266,7 +268,7 @@ export class SupervisedWorker<D = unknown, R = unknown> {
     const o = this.options;
     const connection =
       o.connect?.('worker') ??
-      createRedisConnection(o.redisUrl, 'worker', { connectionName: `redoubt-worker-${o.queue}` });
+      createRedisConnection(o.redis, 'worker', { connectionName: `redoubt-worker-${o.queue}` });
     connection.on('error', () => undefined); // reported through the worker's 'error' event and the probe
     const processor = async (job: Job<D, R>, _token?: string, signal?: AbortSignal): Promise<R> => {
       this.inFlight += 1;

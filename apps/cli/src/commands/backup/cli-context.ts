@@ -3,6 +3,14 @@ import { join } from 'node:path';
 import { loadBackupSettings, type BackupSettings } from '@redoubt/backup';
 import { backupStoreOpener } from '@redoubt/backup-stores';
 import { ClusterMap } from '@redoubt/cluster-client';
+import {
+  checkRedisEnv,
+  loadConfig,
+  redisEnvShape,
+  redisTargetOf,
+  z,
+  type RedisEndpoint,
+} from '@redoubt/config';
 import { RedoubtError } from '@redoubt/errors';
 import { backupKeyFiles, homePaths, readStackFile, REPO_ROOT, type StackFile } from '@redoubt/local-stack';
 import { build } from '@redoubt/placement';
@@ -25,7 +33,8 @@ export interface CliContext {
   dataNodes: { id: string; url: string }[];
   zones: Map<string, string>;
   clusterToken: string | undefined;
-  redisUrl: string | undefined;
+  /** The queues' Redis: REDIS_URL, or REDIS_SENTINELS + REDIS_SENTINEL_NAME, else the local stack's. */
+  redis: RedisEndpoint | undefined;
   queuePrefix: string;
   partitions: number;
   replicas: number;
@@ -113,7 +122,7 @@ export function resolveContext(env: NodeJS.ProcessEnv = process.env): CliContext
     dataNodes,
     zones,
     clusterToken: pick(env.CLUSTER_TOKEN || undefined, stack?.keys.clusterToken, undefined),
-    redisUrl: pick(env.REDIS_URL || undefined, stack?.redis.url, undefined),
+    redis: redisOf(env, stack),
     queuePrefix: pick(env.QUEUE_PREFIX || undefined, stack?.cluster.queuePrefix, 'redoubt'),
     partitions: pick(positive(env.PARTITIONS, 'PARTITIONS'), stack?.cluster.partitions, 4096),
     replicas: pick(positive(env.REPLICAS, 'REPLICAS'), stack?.cluster.replicas, 3),
@@ -129,8 +138,8 @@ export function resolveContext(env: NodeJS.ProcessEnv = process.env): CliContext
  * as every service builds it before the monitor publishes (docs/service-contracts.md).
  */
 export async function clusterMapOf(context: CliContext): Promise<{ map: ClusterMap; placement: string }> {
-  const published = context.redisUrl
-    ? await readPublishedPlacement(context.redisUrl, context.queuePrefix)
+  const published = context.redis
+    ? await readPublishedPlacement(context.redis, context.queuePrefix)
     : undefined;
   if (published) {
     if (!context.clusterToken) {
@@ -156,11 +165,11 @@ export async function clusterMapOf(context: CliContext): Promise<{ map: ClusterM
 
 /** The monitor's current placement, or undefined when none is published or Redis does not answer in time. */
 async function readPublishedPlacement(
-  redisUrl: string,
+  redisTarget: RedisEndpoint,
   prefix: string,
 ): Promise<PublishedPlacement | undefined> {
   // The command waits for the connection (offline queue) but no longer than the timeouts; one attempt only.
-  const redis = createRedisConnection(redisUrl, 'worker', {
+  const redis = createRedisConnection(redisTarget, 'worker', {
     connectTimeout: 2_000,
     commandTimeout: 2_000,
     maxRetriesPerRequest: 1,
@@ -207,15 +216,32 @@ function builtClusterMap(context: CliContext): ClusterMap {
   });
 }
 
-export function requireRedis(context: CliContext): string {
-  if (!context.redisUrl) {
+export function requireRedis(context: CliContext): RedisEndpoint {
+  if (!context.redis) {
     throw new RedoubtError(
       'CONFIG_INVALID',
-      'no Redis: set REDIS_URL (or run against a local stack), or use --local to work from this process',
+      'no Redis: set REDIS_URL or REDIS_SENTINELS with REDIS_SENTINEL_NAME (or run against a local stack), ' +
+        'or use --local to work from this process',
       { variable: 'REDIS_URL' },
     );
   }
-  return context.redisUrl;
+  return context.redis;
+}
+
+const redisEnvSchema = z.object(redisEnvShape).superRefine(checkRedisEnv);
+
+/** The environment's Redis variables when any is set, else the local stack's; a wrong value is named. */
+function redisOf(env: NodeJS.ProcessEnv, stack: StackFile | undefined): RedisEndpoint | undefined {
+  const fromEnv = Boolean(env.REDIS_URL || env.REDIS_SENTINELS);
+  const variables = fromEnv
+    ? env
+    : {
+        REDIS_URL: stack?.redis.url,
+        REDIS_SENTINELS: stack?.redis.sentinels,
+        REDIS_SENTINEL_NAME: stack?.redis.sentinelName,
+      };
+  if (!variables.REDIS_URL && !variables.REDIS_SENTINELS) return undefined;
+  return redisTargetOf(loadConfig(redisEnvSchema, variables));
 }
 
 /** `--partition 1,2,5-9`: a list and ranges, each checked against P. */

@@ -1,5 +1,6 @@
 import { Queue, QueueEvents } from 'bullmq';
 import { createRedisConnection, type QueueName } from '@redoubt/queues';
+import type { RedisEndpoint } from '@redoubt/config';
 import { RedoubtError } from '@redoubt/errors';
 
 export interface JobOutcome {
@@ -39,8 +40,8 @@ export interface JobQueueSession {
  * Opens `name` for a command that enqueues jobs and waits for them. Redis failing fails the command soon
  * (a few retries, no offline queue) instead of leaving it hanging; `close` releases everything.
  */
-export function openJobQueue(redisUrl: string, name: QueueName, prefix: string): JobQueueSession {
-  const connection = createRedisConnection(redisUrl, 'worker', {
+export function openJobQueue(redis: RedisEndpoint, name: QueueName, prefix: string): JobQueueSession {
+  const connection = createRedisConnection(redis, 'worker', {
     maxRetriesPerRequest: 3,
     enableOfflineQueue: false,
     retryStrategy: (n) => (n > 3 ? null : 200),
@@ -48,7 +49,7 @@ export function openJobQueue(redisUrl: string, name: QueueName, prefix: string):
   connection.on('error', () => undefined);
   const queue = new Queue(name, { connection, prefix });
   queue.on('error', () => undefined);
-  const waiter = new JobWaiter(queue, redisUrl, prefix);
+  const waiter = new JobWaiter(queue, redis, prefix);
   return {
     queue,
     connection,
@@ -77,14 +78,14 @@ export class JobWaiter {
 
   constructor(
     private readonly queue: Queue,
-    private readonly redisUrl: string,
+    private readonly redis: RedisEndpoint,
     private readonly prefix: string,
   ) {}
 
   /** Subscribes before any job is added, so no event can be missed between add and subscribe. */
   async start(onSettled: (outcome: JobOutcome) => void): Promise<void> {
     this.onSettled = onSettled;
-    this.connection = createRedisConnection(this.redisUrl, 'worker');
+    this.connection = createRedisConnection(this.redis, 'worker');
     this.connection.on('error', () => undefined);
     this.events = new QueueEvents(this.queue.name, { connection: this.connection, prefix: this.prefix });
     this.events.on('error', () => undefined);

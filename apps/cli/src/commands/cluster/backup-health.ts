@@ -10,8 +10,8 @@ import { duration } from './cluster-tables.js';
  */
 export async function backupHealth(): Promise<BackupHealth | undefined> {
   const context = resolveContext();
-  if (!context.redisUrl) return undefined;
-  const redis = createRedisConnection(context.redisUrl, 'worker', {
+  if (!context.redis) return undefined;
+  const redis = createRedisConnection(context.redis, 'worker', {
     connectTimeout: 2_000,
     commandTimeout: 2_000,
     maxRetriesPerRequest: 1,
