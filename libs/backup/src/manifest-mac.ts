@@ -3,7 +3,7 @@ import { RedoubtError } from '@redoubt/errors';
 import { canonicalJson, sealManifest, type BackupManifest, type ManifestBody } from './manifest.js';
 
 /**
- * Signed manifests (docs/decisions/backup-encryption-and-signing.md). The SHA-256 `checksum` of a manifest
+ * Signed manifests (docs/decisions/0008-backup-encryption-and-signing.md). The SHA-256 `checksum` of a manifest
  * catches damage, but anyone who can write to a target can recompute it; the `mac` is an HMAC-SHA-256 of
  * the same canonical JSON under a signing key that lives with the worker and the CLI (environment, or the
  * local stack's key files), never in Redis or on a target. It covers every field, so it also binds the

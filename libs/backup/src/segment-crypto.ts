@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
 import { Transform } from 'node:stream';
 
 /**
- * Encrypted segments, format 2 (docs/decisions/backup-encryption-and-signing.md): the compressed body is cut
+ * Encrypted segments, format 2 (docs/decisions/0008-backup-encryption-and-signing.md): the compressed body is cut
  * into fixed-size chunks, each its own AES-256-GCM message, in the spirit of the STREAM construction
  * (Hoang, Reyhanitabar, Rogaway, Vizár) and of Tink's AES-GCM-HKDF streaming AEAD:
  *

@@ -56,7 +56,7 @@ export function sentinelOptions(target: Extract<RedisTarget, { kind: 'sentinel' 
 }
 
 /**
- * The one place redoubt makes a Redis connection (docs/decisions/redis-sentinel.md): every service, the
+ * The one place redoubt makes a Redis connection (docs/decisions/0013-redis-sentinel.md): every service, the
  * CLI and the workers call this, so a single server and a master behind Sentinel behave the same way
  * everywhere. `extra` overrides anything (a connection name, a test's timeouts).
  */
