@@ -18,14 +18,16 @@ describe('the Redis variables', () => {
       kind: 'single',
       url: 'redis://127.0.0.1:6390',
     });
-    expect(load({ REDIS_URL: 'redis://r:6379', REDIS_PASSWORD: 'p@ss word' })).toEqual({
+    expect(load({ REDIS_URL: 'redis://r:6379', REDIS_PASSWORD: 'p@ss word, long enough' })).toEqual({
       kind: 'single',
-      url: 'redis://:p%40ss%20word@r:6379',
+      url: 'redis://:p%40ss%20word%2C%20long%20enough@r:6379',
     });
     // A password in the URL wins.
-    expect(load({ REDIS_URL: 'redis://:inurl@r:6379', REDIS_PASSWORD: 'other' })).toEqual({
+    expect(
+      load({ REDIS_URL: 'redis://:in-url-password-0123@r:6379', REDIS_PASSWORD: 'other-password-0123' }),
+    ).toEqual({
       kind: 'single',
-      url: 'redis://:inurl@r:6379',
+      url: 'redis://:in-url-password-0123@r:6379',
     });
   });
 
@@ -34,8 +36,8 @@ describe('the Redis variables', () => {
       REDIS_URL: '',
       REDIS_SENTINELS: 'sentinel-1:26379, 127.0.0.1:26380,[::1]:26381',
       REDIS_SENTINEL_NAME: 'redoubt',
-      REDIS_PASSWORD: 'redis-secret',
-      REDIS_SENTINEL_PASSWORD: 'sentinel-secret',
+      REDIS_PASSWORD: 'redis-secret-0123456789',
+      REDIS_SENTINEL_PASSWORD: 'sentinel-secret-0123456789',
     });
     expect(target).toEqual({
       kind: 'sentinel',
@@ -45,8 +47,8 @@ describe('the Redis variables', () => {
         { host: '127.0.0.1', port: 26380 },
         { host: '::1', port: 26381 },
       ],
-      password: 'redis-secret',
-      sentinelPassword: 'sentinel-secret',
+      password: 'redis-secret-0123456789',
+      sentinelPassword: 'sentinel-secret-0123456789',
     });
     expect(describeRedisTarget(target)).toBe(
       'sentinel redoubt via sentinel-1:26379,127.0.0.1:26380,::1:26381',
@@ -55,8 +57,8 @@ describe('the Redis variables', () => {
     expect(redisEnvOf({ ...target, sentinels: target.sentinels.slice(0, 2) })).toEqual({
       REDIS_SENTINELS: 'sentinel-1:26379,127.0.0.1:26380',
       REDIS_SENTINEL_NAME: 'redoubt',
-      REDIS_PASSWORD: 'redis-secret',
-      REDIS_SENTINEL_PASSWORD: 'sentinel-secret',
+      REDIS_PASSWORD: 'redis-secret-0123456789',
+      REDIS_SENTINEL_PASSWORD: 'sentinel-secret-0123456789',
     });
     expect(describeRedisTarget('redis://:secret@r:6379')).toBe('redis://***@r:6379');
   });
