@@ -1,9 +1,7 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker, type Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -20,8 +18,8 @@ import { createRedisConnection, QUEUES } from '@redoubt/queues';
 import { Queue } from 'bullmq';
 import { PlacementStore } from '@redoubt/membership';
 import { build, replicasOf } from '@redoubt/placement';
+import { runCli } from '../../testing/run-cli.js';
 
-const bin = fileURLToPath(new URL('../../../bin/redoubt.mjs', import.meta.url));
 const P = 8;
 const KEY = '7a'.repeat(32);
 let cluster: TestCluster;
@@ -31,31 +29,9 @@ let env: Record<string, string>;
 let workers: Worker[] = [];
 let backupQueue: Queue;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  json: () => Record<string, unknown>;
-}
-
-/** Runs the CLI as a separate process, asynchronously (the test's own BullMQ worker keeps running meanwhile). */
-function redoubt(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      env: { ...process.env, ...env, ...extraEnv, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill(), 90_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, json: () => JSON.parse(stdout) as Record<string, unknown> });
-    });
-  });
-}
+/** Runs the CLI as a separate process (the test's own BullMQ worker keeps running meanwhile). */
+const redoubt = (args: string[], extraEnv: Record<string, string> = {}) =>
+  runCli(args, { ...env, ...extraEnv });
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'redoubt-cli-backup-'));

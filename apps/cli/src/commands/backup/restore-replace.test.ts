@@ -1,14 +1,12 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keysInPartition, TestCluster } from '@redoubt/backup/testing';
 import { startRedisServer, type RedisServerHandle } from '@redoubt/local-stack';
 import type { StoredRecord } from '@redoubt/records';
+import { runCli } from '../../testing/run-cli.js';
 
-const bin = fileURLToPath(new URL('../../../bin/redoubt.mjs', import.meta.url));
 const P = 8;
 let cluster: TestCluster;
 let redis: RedisServerHandle;
@@ -19,30 +17,7 @@ let at: string;
 /** The versions the later writes made (the undo must write above them). */
 const later = new Map<string, string>();
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  json: () => Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
-
-function redoubt(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      env: { ...process.env, ...env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill(), 90_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, json: () => JSON.parse(stdout) });
-    });
-  });
-}
+const redoubt = (args: string[]) => runCli(args, env);
 
 /** The key's record on every replica of its partition: all must be there and agree (converged). */
 async function onEveryReplica(key: string): Promise<StoredRecord | null> {

@@ -1,16 +1,14 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSecret, startLocalStack, type LocalStack, type StackKeys } from '@redoubt/local-stack';
+import { runCli } from '../../testing/run-cli.js';
 
 // The disaster a new user rehearses, at the defaults: `npm start`'s stack (4096 partitions, real data
 // nodes, a gateway, the backup-worker with scheduled backups, real redis-server), keys written through
 // the gateway, `redoubt backup now`, every data node's directory deleted, `redoubt restore` through the
 // worker (the CLI's default path), and every acknowledged key read back with its exact value.
-const bin = fileURLToPath(new URL('../../../bin/redoubt.mjs', import.meta.url));
 const KEYS = 500;
 let home: string;
 let stack: LocalStack | undefined;
@@ -20,31 +18,7 @@ const keys: StackKeys = {
   clusterToken: generateSecret(),
 };
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-function redoubt(args: string[]): Promise<Run> {
-  const begun = Date.now();
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      env: { ...process.env, REDOUBT_HOME: home, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill(), 240_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: Date.now() - begun });
-    });
-  });
-}
+const redoubt = (args: string[]) => runCli(args, { REDOUBT_HOME: home }, 240_000);
 
 function start(): Promise<LocalStack> {
   return startLocalStack({
