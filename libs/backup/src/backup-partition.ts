@@ -106,20 +106,26 @@ export async function backupPartition(options: BackupPartitionOptions): Promise<
   const now = options.now ?? Date.now;
   const begun = performance.now();
   const { partition, target } = options;
+  const result = (
+    status: BackupPartitionResult['status'],
+    manifest: BackupManifest,
+    head: BackupHead,
+    sourceRecords: number,
+  ): BackupPartitionResult => ({
+    status,
+    partition,
+    target: target.id,
+    manifest,
+    head,
+    sourceRecords,
+    durationMs: performance.now() - begun,
+  });
 
   const listing = await listPartitionBackups(target, partition, options.signing);
   const done = options.origin ? listing.complete.find((b) => b.origin === options.origin) : undefined;
   if (done) {
     const head = (await readHead(target, partition)) ?? headOf(done, done.source.root, done.startedAt);
-    return {
-      status: 'written',
-      partition,
-      target: target.id,
-      manifest: done,
-      head,
-      sourceRecords: done.source.records,
-      durationMs: performance.now() - begun,
-    };
+    return result('written', done, head, done.source.records);
   }
   let parent: BackupManifest | undefined;
   let chainLength = 0;
@@ -200,15 +206,7 @@ export async function backupPartition(options: BackupPartitionOptions): Promise<
       if (lastRoot === digest.root) {
         const unchangedHead = headOf(parent, digest.root, startedAt);
         await writeHead(target, unchangedHead);
-        return {
-          status: 'unchanged',
-          partition,
-          target: target.id,
-          manifest: parent,
-          head: unchangedHead,
-          sourceRecords: digest.records,
-          durationMs: performance.now() - begun,
-        };
+        return result('unchanged', parent, unchangedHead, digest.records);
       }
     }
 
@@ -248,15 +246,7 @@ export async function backupPartition(options: BackupPartitionOptions): Promise<
         await discard(target, partition, id);
         const unchangedHead = headOf(parent, digest.root, startedAt);
         await writeHead(target, unchangedHead).catch(() => undefined);
-        return {
-          status: 'unchanged',
-          partition,
-          target: target.id,
-          manifest: parent,
-          head: unchangedHead,
-          sourceRecords: digest.records,
-          durationMs: performance.now() - begun,
-        };
+        return result('unchanged', parent, unchangedHead, digest.records);
       }
       let watermark: Version = parent?.watermark ?? ZERO_VERSION;
       if (written.maxVersion !== undefined && written.maxVersion > watermark) watermark = written.maxVersion;
@@ -295,15 +285,7 @@ export async function backupPartition(options: BackupPartitionOptions): Promise<
       });
       const head = headOf(manifest, digest.root, startedAt);
       await writeHead(target, head).catch(() => undefined); // a cache; the manifest is the truth
-      return {
-        status: 'written',
-        partition,
-        target: target.id,
-        manifest,
-        head,
-        sourceRecords: digest.records,
-        durationMs: performance.now() - begun,
-      };
+      return result('written', manifest, head, digest.records);
     } catch (error) {
       await discard(target, partition, id).catch(() => undefined);
       if (isRedoubtError(error) && REPLICA_ERRORS.has(error.code) && !options.signal?.aborted) {
