@@ -163,12 +163,14 @@ export async function clusterMapOf(context: CliContext): Promise<{ map: ClusterM
   return { map: builtClusterMap(context), placement: 'epoch 1 built from DATA_NODES' };
 }
 
-/** The monitor's current placement, or undefined when none is published or Redis does not answer in time. */
-async function readPublishedPlacement(
+/**
+ * Runs `read` on a short-lived Redis connection: the command waits for the connection (offline queue) but
+ * no longer than the timeouts, one attempt only; undefined when Redis does not answer or `read` fails.
+ */
+export async function readBriefly<T>(
   redisTarget: RedisEndpoint,
-  prefix: string,
-): Promise<PublishedPlacement | undefined> {
-  // The command waits for the connection (offline queue) but no longer than the timeouts; one attempt only.
+  read: (redis: ReturnType<typeof createRedisConnection>) => Promise<T>,
+): Promise<T | undefined> {
   const redis = createRedisConnection(redisTarget, 'worker', {
     connectTimeout: 2_000,
     commandTimeout: 2_000,
@@ -177,12 +179,20 @@ async function readPublishedPlacement(
   });
   redis.on('error', () => undefined);
   try {
-    return await new PlacementStore(redis, prefix).read();
+    return await read(redis);
   } catch {
     return undefined;
   } finally {
     redis.disconnect();
   }
+}
+
+/** The monitor's current placement, or undefined when none is published or Redis does not answer in time. */
+function readPublishedPlacement(
+  redisTarget: RedisEndpoint,
+  prefix: string,
+): Promise<PublishedPlacement | undefined> {
+  return readBriefly(redisTarget, (redis) => new PlacementStore(redis, prefix).read());
 }
 
 function builtClusterMap(context: CliContext): ClusterMap {

@@ -1,6 +1,6 @@
 import { readBackupHealth, type BackupHealth } from '@redoubt/backup';
-import { createRedisConnection, QUEUES } from '@redoubt/queues';
-import { resolveContext } from '../backup/cli-context.js';
+import { QUEUES } from '@redoubt/queues';
+import { readBriefly, resolveContext } from '../backup/cli-context.js';
 import { duration } from './cluster-tables.js';
 
 /**
@@ -11,20 +11,9 @@ import { duration } from './cluster-tables.js';
 export async function backupHealth(): Promise<BackupHealth | undefined> {
   const context = resolveContext();
   if (!context.redis) return undefined;
-  const redis = createRedisConnection(context.redis, 'worker', {
-    connectTimeout: 2_000,
-    commandTimeout: 2_000,
-    maxRetriesPerRequest: 1,
-    retryStrategy: () => null,
-  });
-  redis.on('error', () => undefined);
-  try {
-    return await readBackupHealth(redis, `${context.queuePrefix}:${QUEUES.backup}:`);
-  } catch {
-    return undefined;
-  } finally {
-    redis.disconnect();
-  }
+  return readBriefly(context.redis, (redis) =>
+    readBackupHealth(redis, `${context.queuePrefix}:${QUEUES.backup}:`),
+  );
 }
 
 export function renderBackupHealth(health: BackupHealth | undefined): string {
