@@ -166,6 +166,21 @@ export async function backupNow(options: BackupNowOptions, out: Output): Promise
   return report;
 }
 
+/** A pair that was not backed up, and why: the same row whether the CLI or a worker ran it. */
+function failedEntry(partition: number, target: string, error: string): BackupNowEntry {
+  return {
+    partition,
+    target,
+    status: 'failed',
+    backup: null,
+    kind: null,
+    records: 0,
+    bytes: 0,
+    rawBytes: 0,
+    error,
+  };
+}
+
 async function runLocally(
   pairs: { partition: number; target: string }[],
   kind: 'full' | 'auto',
@@ -217,17 +232,7 @@ async function runLocally(
             });
           } catch (error) {
             const e = toRedoubtError(error);
-            add({
-              partition,
-              target: targetId,
-              status: 'failed',
-              backup: null,
-              kind: null,
-              records: 0,
-              bytes: 0,
-              rawBytes: 0,
-              error: `${e.code}: ${e.message}`,
-            });
+            add(failedEntry(partition, targetId, `${e.code}: ${e.message}`));
           }
         }
       }),
@@ -293,19 +298,15 @@ async function runInWorker(
         error: null,
       });
     } else {
-      add({
-        partition: pair.partition,
-        target: pair.target,
-        status: 'failed',
-        backup: null,
-        kind: null,
-        records: 0,
-        bytes: 0,
-        rawBytes: 0,
-        error: outcome.ok
-          ? `job ${outcome.id} completed without a result`
-          : `${outcome.failedReason ?? 'failed (no reason recorded)'} (job ${outcome.id})`,
-      });
+      add(
+        failedEntry(
+          pair.partition,
+          pair.target,
+          outcome.ok
+            ? `job ${outcome.id} completed without a result`
+            : `${outcome.failedReason ?? 'failed (no reason recorded)'} (job ${outcome.id})`,
+        ),
+      );
     }
   });
   const ids = await enqueueBackupRound(queue, pairs, kind, round, {}, true);
