@@ -17,8 +17,9 @@ export function onPath(binary) {
 }
 
 let aptUpdated = false;
-export async function ensureDebianPackage(binary, pkg = binary) {
-  if (onPath(binary)) return;
+/** `present` says whether the package is there when it installs no binary (default: `binary` on the PATH). */
+export async function ensureDebianPackage(binary, pkg = binary, present = () => onPath(binary)) {
+  if (present()) return;
   const isRoot = process.getuid?.() === 0;
   if (!isRoot || !onPath('apt-get')) {
     console.error(`✗ ${binary} is missing. Install it with:\n    sudo apt-get install -y ${pkg}`);
@@ -31,7 +32,7 @@ export async function ensureDebianPackage(binary, pkg = binary) {
     aptUpdated = true;
   }
   const code = await run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', pkg], { env });
-  if (code !== 0 || !onPath(binary)) {
+  if (code !== 0 || !present()) {
     console.error(`✗ could not install ${pkg}; install it by hand: apt-get install -y ${pkg}`);
     process.exit(1);
   }

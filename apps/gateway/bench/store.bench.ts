@@ -1,563 +1,227 @@
 /**
- * Store benchmark: PUT and GET of 256-byte values with varied keys at concurrency 1, 16 and 64, closed
- * loop, each cell bounded by duration (BENCH_DURATION_MS, default 5 s), against
- *   - redoubt: the gateway in front of three data nodes (N = 3, W = 2, R = 2), Redis for handoffs;
- *   - etcd: a three-member cluster (v3 JSON API, /v3/kv/put and linearizable /v3/kv/range) on the leader;
- *   - bare: a node:http server that answers at once (the ceiling of one Node HTTP hop);
- *   - ceiling (PUT only): the least a durable N = 3, W = 2 write can cost in Node here: a bare node:http
- *     front batching each PUT to three replicas that append it to a file and fdatasync (replicated-ceiling.ts).
- * Targets run one after another, each with the whole machine. BENCH_ROUNDS=n runs all targets n times
- * over: each round's ratios compare targets measured minutes apart, and the medians of those ratios are
- * what is reported (this machine's speed drifts by tens of percent over minutes). Writes
- * bench/results/store-<ts>.json and prints the ratios. BENCH_CPU_PROFILE=1 also runs the gateway and one data node under `node --cpu-prof`
- * and summarises their top frames. Not a test: nothing here asserts.
+ * `npm run bench:store`: redoubt against a three-member etcd, one compiled driver for both (go-driver/:
+ * etcd through its native gRPC client, redoubt through its public HTTP API, the same closed loop), all
+ * systems running side by side for the whole run:
+ *   - redoubt-stack: what `npm start` runs (two gateways, worker, monitor, info logs);
+ *   - redoubt-bench: the benchmark's lean cluster (one gateway, no worker or monitor);
+ *   - etcd: three members, clientv3 on the leader.
+ * PUT, and GET with its semantics named: redoubt's quorum read (R = 2, newest of the replies) and
+ * `consistency: all`, etcd's linearizable and serializable ranges. Each cell (an op at one concurrency) runs
+ * every series of that op once, in an order that reverses from one cell to the next (ABBA), each for
+ * BENCH_DURATION_MS after its own warm-up; BENCH_ROUNDS rounds; ratios are against etcd in the same cell,
+ * medians over rounds. Writes bench/results/store-<ts>.json and regenerates the README tables from it
+ * (store-table.ts). The Node driver (store-node-driver.bench.ts) is the second opinion. Not a test.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  closeSync,
+  fdatasyncSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { appEntry, freePort, REPO_ROOT, ServiceProcess, startRedisServer } from '@redoubt/local-stack';
-import { summariseProfiles, type ProfileSummary } from './cpu-profile-summary.js';
-import { startEtcdCluster } from './etcd-cluster.js';
-import { populate, runClosedLoop, type CellResult, type LoadRequest } from './load-driver.js';
-import { cpuPerRequest, cpuSnapshot, type ProcessGroups } from './process-cpu.js';
+import { REPO_ROOT } from '@redoubt/local-stack';
+import {
+  startDefaultStack,
+  startEtcd,
+  startLeanCluster,
+  type Op,
+  type RunningSystem,
+  type Series,
+} from './fair-targets.js';
+import { buildGoDriver, goVersion, runGoDriver, type GoCell } from './go-driver.js';
+import { cpuPerRequest, cpuSnapshot } from './process-cpu.js';
+import { computeRatios, GOALS, medianRatios, type MeasuredCell, type RatioTable } from './store-ratios.js';
+import { writeStoreTables } from './store-table.js';
 
-const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5_000);
-const WARMUP_MS = Math.min(2_000, DURATION_MS);
-const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,16,64').split(',').map(Number);
-const KEYSPACE = Number(process.env.BENCH_KEYS ?? 10_000);
-const VALUE_BYTES = 256;
-const PROFILE = process.env.BENCH_CPU_PROFILE === '1';
-/** For working on one target: BENCH_TARGETS=etcd,bare (ratios need redoubt, etcd and bare). */
-const TARGETS = new Set((process.env.BENCH_TARGETS ?? 'redoubt,redoubt-2gw,etcd,bare,ceiling').split(','));
-/** Extra node flags for the gateway and data nodes, e.g. BENCH_NODE_ARGS=--trace-deopt (output in their logs). */
-const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-/** Rounds of every target (see the file comment); ratios are medians over rounds. */
-const ROUNDS = Math.max(1, Math.floor(Number(process.env.BENCH_ROUNDS ?? 1)) || 1);
-/** For profiling one operation: BENCH_OPS=put (ratios cover the ops measured; the verdicts need both). */
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 20_000);
+const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 3_000);
+const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,16,64,256').split(',').map(Number);
+const ROUNDS = Math.max(1, Math.floor(Number(process.env.BENCH_ROUNDS ?? 3)) || 1);
+const KEYS = Number(process.env.BENCH_KEYS ?? 10_000);
 const OPS = (process.env.BENCH_OPS ?? 'put,get')
   .split(',')
-  .filter((op): op is Op => op === 'put' || op === 'get');
+  .filter((o): o is Op => o === 'put' || o === 'get');
+/** Systems to run: redoubt-stack, redoubt-bench, etcd (ratios need etcd). */
+const SYSTEMS = new Set((process.env.BENCH_SYSTEMS ?? 'redoubt-stack,redoubt-bench,etcd').split(','));
+const round2 = (x: number) => Math.round(x * 100) / 100;
 
-type Op = 'put' | 'get';
-interface TargetResult {
-  target: string;
-  description: string;
-  cells: Record<Op, CellResult[]>;
-  /** 1-minute load average before and after: this machine is shared, and the figures depend on it. */
-  loadAverage?: { before: number; after: number };
-}
-
-/** Keys spread over the key space so consecutive requests hit different partitions and nodes. */
-const keyIndex = (worker: number, i: number) => (worker * 7_919 + i * 104_729) % KEYSPACE;
-const keys = Array.from(
-  { length: KEYSPACE },
-  (_, i) => `bench:${i.toString(36)}:${(i * 2_654_435_761) % 1_000_003}`,
-);
-const value = randomBytes(VALUE_BYTES);
-/** The paths of the keys on the servers without a /v1 API (bare, ceiling). */
-const plainPaths = keys.map((k) => `/kv/${encodeURIComponent(k)}`);
-const plainPut = (w: number, i: number): LoadRequest => ({
-  method: 'PUT',
-  path: plainPaths[keyIndex(w, i)]!,
-  body: value,
-});
-
-/** Record ops and batch requests a data node has served so far (from its /metrics). */
-async function dataNodeBatches(url: string): Promise<{ ops: number; batches: number }> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  let ops = 0;
-  let batches = 0;
-  for (const line of text.split('\n')) {
-    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
-    if (line.startsWith('redoubt_data_ops_total{')) ops += value;
-    else if (
-      line.startsWith('redoubt_data_requests_total{') &&
-      (line.includes('route="/internal/v1/batch"') || line.includes('method="FRAME"'))
-    )
-      batches += value;
+/** fdatasync latency of 4 KiB appends in the benchmark's directory: what every durable write pays. */
+function measureFsync(dir: string): { filesystem: string; fdatasyncP50Ms: number; fdatasyncP99Ms: number } {
+  const file = join(dir, 'fsync-probe');
+  const fd = openSync(file, 'w');
+  const block = Buffer.alloc(4096, 1);
+  const times: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    writeSync(fd, block);
+    const t0 = performance.now();
+    fdatasyncSync(fd);
+    times.push(performance.now() - t0);
   }
-  return { ops, batches };
+  closeSync(fd);
+  rmSync(file);
+  times.sort((a, b) => a - b);
+  const fs = spawnSync('stat', ['-f', '-c', '%T', dir], { encoding: 'utf8' }).stdout.trim();
+  return {
+    filesystem: fs || 'unknown',
+    fdatasyncP50Ms: round2(times[100]!),
+    fdatasyncP99Ms: round2(times[198]!),
+  };
 }
 
-async function measure(
-  target: string,
-  origin: string | readonly string[],
-  /** The ops the target serves (those of OPS it has a request for are measured). */
-  requests: Partial<Record<Op, (w: number, i: number) => LoadRequest>>,
-  processes: () => ProcessGroups,
-  /** Data node URLs: report how many record ops each internal batch request carried. */
-  dataNodeUrls: readonly string[] = [],
-): Promise<Record<Op, CellResult[]>> {
-  const cells: Record<Op, CellResult[]> = { put: [], get: [] };
-  for (const op of OPS) {
-    const next = requests[op];
-    if (next === undefined) continue;
-    await runClosedLoop(origin, 16, WARMUP_MS, next); // JIT, connections, caches
-    for (const concurrency of CONCURRENCY) {
-      const batchesBefore = await Promise.all(dataNodeUrls.map(dataNodeBatches));
-      const before = cpuSnapshot(processes());
-      const cell = await runClosedLoop(origin, concurrency, DURATION_MS, next);
-      cell.cpuMicrosPerRequest = cpuPerRequest(before, cpuSnapshot(processes()), cell.requests);
-      if (dataNodeUrls.length > 0) {
-        const after = await Promise.all(dataNodeUrls.map(dataNodeBatches));
-        let ops = 0;
-        let batches = 0;
-        after.forEach((a, i) => {
-          ops += a.ops - batchesBefore[i]!.ops;
-          batches += a.batches - batchesBefore[i]!.batches;
-        });
-        cell.opsPerBatch = batches > 0 ? round(ops / batches, 1) : NaN;
-      }
-      cells[op].push(cell);
-      console.log(
-        `${target.padEnd(8)} ${op.toUpperCase().padEnd(4)} c=${String(concurrency).padEnd(3)} ` +
-          `${cell.rps.toFixed(0).padStart(7)} req/s  p50 ${cell.p50Ms.toFixed(2).padStart(7)} ms  ` +
-          `p99 ${cell.p99Ms.toFixed(2).padStart(7)} ms  errors ${cell.errors}${cell.firstError ? ` (${cell.firstError})` : ''}  ` +
-          `cpu us/req ${Object.entries(cell.cpuMicrosPerRequest)
-            .map(([k, v]) => `${k} ${v}`)
-            .join(', ')}${cell.opsPerBatch !== undefined ? `  ops/batch ${cell.opsPerBatch}` : ''}`,
-      );
-    }
-  }
-  return cells;
-}
-
-function nodeProcess(
-  name: string,
-  app: string,
-  env: Record<string, string>,
-  dir: string,
-  port: number,
-  profileDir?: string,
-) {
-  return new ServiceProcess({
-    name,
-    ...(profileDir || NODE_ARGS.length > 0
-      ? {
-          command: process.execPath,
-          args: [
-            ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
-            ...NODE_ARGS,
-            '--import',
-            'tsx',
-            appEntry(app),
-          ],
-        }
-      : { app }),
-    env,
-    readyUrl: `http://127.0.0.1:${port}/readyz`,
-    readyTimeoutMs: 60_000,
-    log: join(dir, 'logs', `${name}.log`),
-  });
-}
-
-async function benchRedoubt(dir: string, profileDir: string | undefined): Promise<TargetResult[]> {
-  const redis = await startRedisServer({ dir: join(dir, 'redis') });
-  const token = randomBytes(16).toString('hex');
-  const apiKey = randomBytes(16).toString('hex');
-  const processes: ServiceProcess[] = [];
-  try {
-    const nodes: string[] = [];
-    for (let i = 1; i <= 3; i++) {
-      const port = await freePort();
-      nodes.push(`d${i}=http://127.0.0.1:${port}`);
-      processes.push(
-        nodeProcess(
-          `data-${i}`,
-          'data',
-          {
-            NODE_ID: `d${i}`,
-            DATA_PORT: String(port),
-            DATA_DIR: join(dir, `d${i}`),
-            CLUSTER_TOKEN: token,
-            LOG_LEVEL: 'warn',
-          },
-          dir,
-          port,
-          i === 1 && profileDir ? join(profileDir, 'data-1') : undefined,
-        ),
-      );
-    }
-    await Promise.all(processes.map((p) => p.start()));
-    // Two gateways on the same data nodes: the single-gateway figures are the primary ones; the second
-    // shows how the stateless gateway tier scales out (the client spreads its connections over both).
-    const gateways: ServiceProcess[] = [];
-    const origins: string[] = [];
-    for (let g = 1; g <= 2; g++) {
-      const port = await freePort();
-      const gateway = nodeProcess(
-        `gateway-${g}`,
-        'gateway',
-        {
-          GATEWAY_ID: `gwbench${g}`,
-          GATEWAY_PORT: String(port),
-          API_KEYS: apiKey,
-          ADMIN_KEY: randomBytes(16).toString('hex'),
-          CLUSTER_TOKEN: token,
-          DATA_NODES: nodes.join(','),
-          REDIS_URL: redis.url,
-          QUEUE_PREFIX: 'bench',
-          LOG_LEVEL: 'warn',
-          ...(process.env.NODE_BATCHES_IN_FLIGHT
-            ? { NODE_BATCHES_IN_FLIGHT: process.env.NODE_BATCHES_IN_FLIGHT }
-            : {}),
-        },
-        dir,
-        port,
-        g === 1 && profileDir ? join(profileDir, 'gateway') : undefined,
-      );
-      processes.push(gateway);
-      gateways.push(gateway);
-      origins.push(`http://127.0.0.1:${port}`);
-    }
-    await Promise.all(gateways.map((g) => g.start()));
-    const auth = { authorization: `Bearer ${apiKey}` };
-    const paths = keys.map((k) => `/v1/kv/${encodeURIComponent(k)}`);
-    const putHeaders = { ...auth, 'content-type': 'application/octet-stream' };
-    const failed = await populate(origins[0]!, KEYSPACE, 64, (i) => ({
-      method: 'PUT',
-      path: paths[i]!,
-      body: value,
-      headers: putHeaders,
-    }));
-    if (failed > 0) console.warn(`redoubt: ${failed} of ${KEYSPACE} preloading PUTs failed`);
-    const dataNodes = processes.slice(0, 3);
-    const dataNodeUrls = nodes.map((n) => n.slice(n.indexOf('=') + 1));
-    const requests = {
-      put: (w: number, i: number): LoadRequest => ({
-        method: 'PUT',
-        path: paths[keyIndex(w, i)]!,
-        body: value,
-        headers: putHeaders,
-      }),
-      get: (w: number, i: number): LoadRequest => ({
-        method: 'GET',
-        path: paths[keyIndex(w, i)]!,
-        headers: auth,
-      }),
-    };
-    const groups = (n: number) => () => ({
-      gateway: gateways.slice(0, n).map((g) => g.pid()),
-      'data nodes': dataNodes.map((p) => p.pid()),
-      redis: [redis.pid()],
-    });
-    const results: TargetResult[] = [];
-    const oneBefore = loadavg()[0]!;
-    results.push({
-      target: 'redoubt',
-      description: 'one gateway + 3 data nodes, N=3 W=2 R=2 (quorum), durable (fsync, group commit) writes',
-      cells: await measure('redoubt', origins[0]!, requests, groups(1), dataNodeUrls),
-      loadAverage: { before: round(oneBefore), after: round(loadavg()[0]!) },
-    });
-    if (TARGETS.has('redoubt-2gw')) {
-      const twoBefore = loadavg()[0]!;
-      results.push({
-        target: 'redoubt-2gw',
-        description: 'the same with two gateways, the client spreading its connections over both',
-        cells: await measure('redoubt-2gw', origins, requests, groups(2), dataNodeUrls),
-        loadAverage: { before: round(twoBefore), after: round(loadavg()[0]!) },
-      });
-    }
-    return results;
-  } finally {
-    // SIGTERM: a clean exit, so --cpu-prof writes its profiles
-    await Promise.allSettled(processes.reverse().map((p) => p.stop(15_000)));
-    await redis.stop();
-  }
-}
-
-async function benchEtcd(dir: string): Promise<TargetResult> {
-  const etcd = await startEtcdCluster(join(dir, 'etcd'));
-  try {
-    // Clients of the leader: followers would forward every write and read-index request to it.
-    let origin = etcd.clientUrls[0]!;
-    for (const url of etcd.clientUrls) {
-      const res = await fetch(`${url}/v3/maintenance/status`, { method: 'POST', body: '{}' });
-      const status = (await res.json()) as { leader: string; header: { member_id: string } };
-      if (status.leader === status.header.member_id) origin = url;
-    }
-    const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
-    const valueB64 = b64(value);
-    const putBodies = keys.map((k) => JSON.stringify({ key: b64(k), value: valueB64 }));
-    const rangeBodies = keys.map((k) => JSON.stringify({ key: b64(k) })); // serializable: false -> linearizable
-    const json = { 'content-type': 'application/json' };
-    const failed = await populate(origin, KEYSPACE, 64, (i) => ({
-      method: 'POST',
-      path: '/v3/kv/put',
-      body: putBodies[i]!,
-      headers: json,
-    }));
-    if (failed > 0) console.warn(`etcd: ${failed} of ${KEYSPACE} preloading puts failed`);
-    const cells = await measure(
-      'etcd',
-      origin,
-      {
-        put: (w, i) => ({
-          method: 'POST',
-          path: '/v3/kv/put',
-          body: putBodies[keyIndex(w, i)]!,
-          headers: json,
-        }),
-        get: (w, i) => ({
-          method: 'POST',
-          path: '/v3/kv/range',
-          body: rangeBodies[keyIndex(w, i)]!,
-          headers: json,
-        }),
-      },
-      () => ({ 'etcd members': etcd.members.map((m) => m.pid()) }),
-    );
-    return {
-      target: 'etcd',
-      description: `etcd ${etcd.version}, 3 members on loopback, v3 JSON gateway, requests to the leader, linearizable reads`,
-      cells,
-    };
-  } finally {
-    await etcd.stop();
-  }
-}
-
-async function benchBare(dir: string): Promise<TargetResult> {
-  const port = await freePort();
-  const server = new ServiceProcess({
-    name: 'bare-http',
-    script: resolve(REPO_ROOT, 'apps/gateway/bench/bare-http-server.ts'),
-    env: { PORT: String(port) },
-    readyUrl: `http://127.0.0.1:${port}/readyz`,
-    log: join(dir, 'logs', 'bare.log'),
-  });
-  await server.start();
-  try {
-    const cells = await measure(
-      'bare',
-      `http://127.0.0.1:${port}`,
-      {
-        put: plainPut,
-        get: (w, i) => ({ method: 'GET', path: plainPaths[keyIndex(w, i)]! }),
-      },
-      () => ({ server: [server.pid()] }),
-    );
-    return { target: 'bare', description: 'node:http answering at once (one Node HTTP hop, no work)', cells };
-  } finally {
-    await server.stop();
-  }
-}
-
-async function benchCeiling(dir: string): Promise<TargetResult> {
-  const script = resolve(REPO_ROOT, 'apps/gateway/bench/replicated-ceiling.ts');
-  const ports = [await freePort(), await freePort(), await freePort()];
-  const replicas = ports.map(
-    (port, i) =>
-      new ServiceProcess({
-        name: `ceiling-replica-${i + 1}`,
-        script,
-        env: { ROLE: 'replica', PORT: String(port), LOG_FILE: join(dir, `ceiling-replica-${i + 1}.log`) },
-        readyPort: port,
-        log: join(dir, 'logs', `ceiling-replica-${i + 1}.log`),
-      }),
+async function runCell(driver: string, series: Series, concurrency: number): Promise<MeasuredCell> {
+  const before = cpuSnapshot(series.processes());
+  const load = loadavg()[0]!;
+  const cell = await runGoDriver<GoCell>(
+    driver,
+    [
+      ...series.driverArgs,
+      '-concurrency',
+      String(concurrency),
+      '-duration',
+      `${DURATION_MS}ms`,
+      '-warmup',
+      `${WARMUP_MS}ms`,
+      '-keys',
+      String(KEYS),
+    ],
+    series.driverEnv,
   );
-  await Promise.all(replicas.map((r) => r.start()));
-  const port = await freePort();
-  const front = new ServiceProcess({
-    name: 'ceiling-front',
-    script,
-    env: { ROLE: 'front', PORT: String(port), REPLICAS: ports.join(',') },
-    readyUrl: `http://127.0.0.1:${port}/readyz`,
-    log: join(dir, 'logs', 'ceiling-front.log'),
-  });
-  await front.start();
-  try {
-    const cells = await measure('ceiling', `http://127.0.0.1:${port}`, { put: plainPut }, () => ({
-      front: [front.pid()],
-      replicas: replicas.map((r) => r.pid()),
-    }));
-    return {
-      target: 'ceiling',
-      description:
-        'the floor of a durable replicated PUT in Node: node:http front, one batch frame in flight per replica, 3 replicas appending to a file with fdatasync, 201 after 2',
-      cells,
-    };
-  } finally {
-    await Promise.allSettled([front, ...replicas].map((p) => p.stop()));
-  }
-}
-
-const at = (t: TargetResult, op: Op, c: number) => t.cells[op].find((x) => x.concurrency === c);
-const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
-
-type RatioTable = Record<string, Record<string, number>>;
-
-/** Each ratio's median over the rounds (the mean of the middle two for an even count). */
-function medianRatios(tables: readonly RatioTable[]): RatioTable {
-  const out: RatioTable = {};
-  for (const [cell, fields] of Object.entries(tables[0] ?? {})) {
-    out[cell] = {};
-    for (const field of Object.keys(fields)) {
-      const values = tables.map((t) => t[cell]![field]!).sort((a, b) => a - b);
-      const mid = values.length / 2;
-      out[cell]![field] = round(
-        values.length % 2 ? values[Math.floor(mid)]! : (values[mid - 1]! + values[mid]!) / 2,
-      );
-    }
-  }
-  return out;
-}
-
-function ratios(
-  redoubt: TargetResult,
-  etcd: TargetResult,
-  bare: TargetResult | undefined,
-  ceiling: TargetResult | undefined,
-): RatioTable {
-  const out: RatioTable = {};
-  for (const c of CONCURRENCY) {
-    for (const op of OPS) {
-      const r = at(redoubt, op, c)!;
-      const e = at(etcd, op, c)!;
-      const b = bare && at(bare, op, c);
-      const floor = ceiling && at(ceiling, op, c);
-      out[`${op} c=${c}`] = {
-        throughputVsEtcd: round(r.rps / e.rps),
-        p99VsEtcd: round(r.p99Ms / e.p99Ms),
-        ...(b ? { throughputVsBareHttp: round(r.rps / b.rps) } : {}),
-        ...(floor
-          ? { throughputVsCeiling: round(r.rps / floor.rps), ceilingVsEtcd: round(floor.rps / e.rps) }
-          : {}),
-      };
-    }
-  }
-  return out;
+  // the snapshot spans the warm-up too: per request of the whole run, warm-up requests estimated at the
+  // measured rate
+  const requestsWithWarmup = Math.round(cell.requests * (1 + WARMUP_MS / DURATION_MS));
+  const cpu = cpuPerRequest(before, cpuSnapshot(series.processes()), requestsWithWarmup);
+  delete cpu['load driver']; // the bench process (it supervises the stack); the driver reports its own
+  cpu['go driver'] = Math.round(cell.driverCpuMicrosPerRequest);
+  const measured: MeasuredCell = {
+    series: series.name,
+    system: series.system,
+    op: series.op,
+    concurrency,
+    rps: Math.round(cell.rps),
+    p50Ms: cell.p50Ms,
+    p99Ms: cell.p99Ms,
+    maxMs: cell.maxMs,
+    requests: cell.requests,
+    errors: cell.errors,
+    ...(cell.firstError ? { firstError: cell.firstError } : {}),
+    cpuMicrosPerRequest: cpu,
+    loadAverage: { before: round2(load), after: round2(loadavg()[0]!) },
+  };
+  console.log(
+    `${series.name.padEnd(28)} c=${String(concurrency).padEnd(3)} ${String(measured.rps).padStart(6)} req/s  ` +
+      `p50 ${cell.p50Ms.toFixed(2).padStart(6)} ms  p99 ${cell.p99Ms.toFixed(2).padStart(7)} ms  errors ${cell.errors}` +
+      `${cell.firstError ? ` (${cell.firstError})` : ''}  cpu us/op ${Object.entries(cpu)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}  load ${measured.loadAverage.before}`,
+  );
+  return measured;
 }
 
 async function main(): Promise<void> {
   const started = Date.now();
   const dir = mkdtempSync(join(tmpdir(), 'redoubt-bench-store-'));
-  const profileDir = PROFILE ? join(dir, 'profiles') : undefined;
-  if (profileDir) mkdirSync(profileDir, { recursive: true });
-  console.log(
-    `store benchmark: ${DURATION_MS} ms per cell, concurrency ${CONCURRENCY.join('/')}, ${KEYSPACE} keys, ${VALUE_BYTES}-byte values`,
-  );
+  const systems: RunningSystem[] = [];
   try {
-    const rounds: { targets: TargetResult[]; ratios: RatioTable; ratiosTwoGateways?: RatioTable }[] = [];
-    for (let n = 1; n <= ROUNDS; n++) {
-      if (ROUNDS > 1) console.log(`\nround ${n} of ${ROUNDS}`);
-      const results: TargetResult[] = [];
-      const run = async (name: string, bench: () => Promise<TargetResult>) => {
-        if (!TARGETS.has(name)) return;
-        const before = loadavg()[0]!;
-        const result = await bench();
-        result.loadAverage = { before: round(before), after: round(loadavg()[0]!) };
-        results.push(result);
-      };
-      // every round on fresh directories (etcd would not form a new cluster in an old member's); profiles
-      // of the first round only
-      const roundDir = join(dir, `round-${n}`);
-      mkdirSync(roundDir, { recursive: true });
-      if (TARGETS.has('redoubt')) {
-        results.push(...(await benchRedoubt(roundDir, n === 1 ? profileDir : undefined)));
-      }
-      await run('etcd', () => benchEtcd(roundDir));
-      await run('bare', () => benchBare(roundDir));
-      await run('ceiling', () => benchCeiling(roundDir));
-      const [redoubt, etcd, bare, ceiling] = ['redoubt', 'etcd', 'bare', 'ceiling'].map((t) =>
-        results.find((x) => x.target === t),
-      );
-      const twoGateways = results.find((x) => x.target === 'redoubt-2gw');
-      rounds.push({
-        targets: results,
-        ratios: redoubt && etcd ? ratios(redoubt, etcd, bare, ceiling) : {},
-        ...(twoGateways && etcd ? { ratiosTwoGateways: ratios(twoGateways, etcd, bare, ceiling) } : {}),
-      });
-    }
-    const r = medianRatios(rounds.map((x) => x.ratios));
-    const r2 = rounds.every((x) => x.ratiosTwoGateways)
-      ? medianRatios(rounds.map((x) => x.ratiosTwoGateways!))
-      : undefined;
-    const top = Math.max(...CONCURRENCY);
-    const put = r[`put c=${top}`];
-    const get = r[`get c=${top}`];
-    const targets =
-      put && get
-        ? {
-            [`put throughput >= 1.5x etcd at c=${top}`]: put.throughputVsEtcd >= 1.5,
-            [`put p99 <= etcd at c=${top}`]: put.p99VsEtcd <= 1,
-            [`linearizable get throughput >= 1.5x etcd at c=${top}`]: get.throughputVsEtcd >= 1.5,
-          }
-        : {};
-    let profiles: ProfileSummary[] | undefined;
-    if (profileDir) profiles = ['gateway', 'data-1'].flatMap((p) => summariseProfiles(join(profileDir, p)));
-
-    const printRatios = (title: string, table: RatioTable) => {
-      console.log(`\n${title}:`);
-      for (const [cell, x] of Object.entries(table)) {
-        console.log(
-          `  ${cell.padEnd(9)} throughput ${x.throughputVsEtcd!.toFixed(2)}x etcd, p99 ${x.p99VsEtcd!.toFixed(2)}x etcd` +
-            (x.throughputVsBareHttp === undefined
-              ? ''
-              : `, ${(x.throughputVsBareHttp * 100).toFixed(0)}% of bare node:http`) +
-            (x.throughputVsCeiling === undefined
-              ? ''
-              : `, ${(x.throughputVsCeiling * 100).toFixed(0)}% of the replicated ceiling (itself ${x.ceilingVsEtcd!.toFixed(2)}x etcd)`),
-        );
-      }
+    const driver = await buildGoDriver(join(dir, 'driver'));
+    const disk = measureFsync(dir);
+    console.log(
+      `store benchmark: ${ROUNDS} round(s), ${DURATION_MS} ms per cell after ${WARMUP_MS} ms warm-up, ` +
+        `concurrency ${CONCURRENCY.join('/')}, ${KEYS} keys, 256-byte values; ${disk.filesystem}, ` +
+        `fdatasync p50 ${disk.fdatasyncP50Ms} ms`,
+    );
+    const starters: Record<string, (d: string) => Promise<RunningSystem>> = {
+      'redoubt-stack': startDefaultStack,
+      'redoubt-bench': startLeanCluster,
+      etcd: startEtcd,
     };
-    if (ROUNDS > 1) {
-      rounds.forEach((x, i) =>
-        printRatios(`round ${i + 1}: ratios (redoubt, one gateway / baseline)`, x.ratios),
+    for (const [name, start] of Object.entries(starters)) {
+      if (SYSTEMS.has(name)) systems.push(await start(dir));
+    }
+    for (const system of systems) {
+      const out = await runGoDriver<{ failed: number }>(
+        driver,
+        [...system.populateArgs, '-op', 'populate', '-concurrency', '64', '-keys', String(KEYS)],
+        system.populateEnv,
       );
+      if (out.failed > 0)
+        throw new Error(`${system.name}: ${out.failed} of ${KEYS} preloading writes failed`);
     }
-    const overRounds = ROUNDS > 1 ? `, medians of ${ROUNDS} rounds` : '';
-    printRatios(`ratios (redoubt, one gateway / baseline${overRounds})`, r);
-    if (r2) printRatios(`ratios (redoubt, two gateways / baseline${overRounds})`, r2);
-    console.log('\ntargets:');
-    for (const [name, met] of Object.entries(targets))
-      console.log(`  ${met ? 'met    ' : 'NOT met'} ${name}`);
-    for (const p of profiles ?? []) {
-      console.log(`\nprofile ${p.file} (${p.samples} samples), self time by area:`);
-      for (const a of p.byArea.slice(0, 10))
-        console.log(`  ${a.selfPercent.toFixed(1).padStart(5)}%  ${a.frame}`);
-      console.log('  top functions:');
-      for (const f of p.topSelf.slice(0, 10))
-        console.log(`  ${f.selfPercent.toFixed(1).padStart(5)}%  ${f.frame}`);
+    const all = systems.flatMap((s) => s.series);
+    const cells: (MeasuredCell & { round: number; order: number })[] = [];
+    let cellIndex = 0;
+    for (let round = 1; round <= ROUNDS; round++) {
+      console.log(`\nround ${round} of ${ROUNDS}`);
+      for (const op of OPS) {
+        for (const concurrency of CONCURRENCY) {
+          const series = all.filter((s) => s.op === op);
+          if (cellIndex++ % 2 === 1) series.reverse(); // ABBA: no series always first or last
+          for (const [order, s] of series.entries()) {
+            cells.push({ ...(await runCell(driver, s, concurrency)), round, order });
+          }
+        }
+      }
     }
-
+    const perRound: RatioTable[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      perRound.push(computeRatios(cells.filter((c) => c.round === round)));
+    }
+    const ratios = medianRatios(perRound);
+    const goals = Object.fromEntries(GOALS.map((g) => [g.name, g.met(ratios)]));
     const now = new Date();
     const result = {
       benchmark: 'store',
+      version: 2,
       at: now.toISOString(),
-      seconds: (Date.now() - started) / 1000,
+      seconds: Math.round((Date.now() - started) / 1000),
       environment: {
         node: process.version,
+        go: goVersion(),
         cpu: cpus()[0]?.model ?? 'unknown',
         cores: cpus().length,
         platform: `${process.platform} ${process.arch}`,
+        ...disk,
       },
       parameters: {
         durationMsPerCell: DURATION_MS,
-        warmupMs: WARMUP_MS,
+        warmupMsPerCell: WARMUP_MS,
         concurrency: CONCURRENCY,
-        keys: KEYSPACE,
-        valueBytes: VALUE_BYTES,
-        loop: 'closed loop, one undici connection per worker, one process driving',
         rounds: ROUNDS,
+        keys: KEYS,
+        valueBytes: 256,
+        driver:
+          'go-driver (compiled): closed loop, one goroutine per concurrent request; redoubt: net/http keep-alive pool, one connection per worker; etcd: clientv3, one gRPC connection (HTTP/2)',
+        order:
+          'all systems running for the whole run; within a cell every series once, order reversed every other cell',
       },
-      targets:
-        ROUNDS === 1
-          ? rounds[0]!.targets
-          : rounds.flatMap((x, i) => x.targets.map((t) => ({ ...t, round: i + 1 }))),
-      ratios: r,
-      ...(ROUNDS > 1 ? { ratiosPerRound: rounds.map((x) => x.ratios) } : {}),
-      ...(r2 ? { ratiosTwoGateways: r2 } : {}),
-      goals: targets,
-      ...(profiles ? { profiles } : {}),
+      systems: systems.map((s) => ({ name: s.name, description: s.description })),
+      series: all.map((s) => ({ name: s.name, system: s.system, op: s.op, semantics: s.semantics })),
+      cells,
+      ratios,
+      ratiosPerRound: perRound,
+      goals,
     };
     const outDir = resolve(REPO_ROOT, 'bench/results');
     mkdirSync(outDir, { recursive: true });
     const file = join(outDir, `store-${now.toISOString().replaceAll(':', '-').replace('.', '-')}.json`);
     writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
-    console.log(`\nwrote ${file} (${result.seconds.toFixed(0)} s)`);
+    console.log('\nratios (medians over rounds):');
+    for (const [name, r] of Object.entries(ratios)) {
+      console.log(
+        `  ${name.padEnd(58)} throughput ${r.throughput!.toFixed(2)}x  p50 ${r.p50!.toFixed(2)}x  p99 ${r.p99!.toFixed(2)}x`,
+      );
+    }
+    console.log('\ngoals (issue 22):');
+    for (const [name, met] of Object.entries(goals)) console.log(`  ${met ? 'met    ' : 'NOT met'} ${name}`);
+    console.log(`\nwrote ${file} (${result.seconds} s)`);
+    if (process.env.BENCH_WRITE_TABLES !== '0') await writeStoreTables(file);
   } finally {
+    await Promise.allSettled(systems.map((s) => s.stop()));
     if (!process.env.KEEP_BENCH_DIR) rmSync(dir, { recursive: true, force: true });
     else console.log(`kept ${dir}`);
   }
