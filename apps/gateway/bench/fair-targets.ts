@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { startLocalStack } from '@redoubt/local-stack';
+import { startLocalStack, type LocalStack } from '@redoubt/local-stack';
 import { startBenchCluster } from './bench-cluster.js';
 import { startEtcdCluster } from './etcd-cluster.js';
 import type { ProcessGroups } from './process-cpu.js';
@@ -26,6 +26,8 @@ export interface RunningSystem {
   /** Arguments for `-op populate` (every key written once before the reads). */
   populateArgs: string[];
   populateEnv: Record<string, string>;
+  /** The supervised stack, for the default stack (to pause one of its processes in an experiment). */
+  localStack?: LocalStack;
   stop(): Promise<void>;
 }
 
@@ -97,6 +99,7 @@ export async function startDefaultStack(dir: string): Promise<RunningSystem> {
     series,
     populateArgs: series[0]!.driverArgs.slice(0, 4),
     populateEnv: series[0]!.driverEnv,
+    localStack: stack,
     stop: () => stack.stop(),
   };
 }
