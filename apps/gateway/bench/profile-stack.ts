@@ -1,6 +1,6 @@
 /**
- * Where the default stack's time goes: starts what `npm start` runs with every Node process under
- * `--cpu-prof`, preloads the keys, drives one operation (PROFILE_OP=put|get, default put) at
+ * Where the default stack's time goes: starts what `npm start` runs with every Node process profiled by
+ * the inspector (cpu-profile-preload.mjs), preloads the keys, drives one operation (PROFILE_OP=put|get, default put) at
  * PROFILE_CONCURRENCY (64) for PROFILE_DURATION_MS (15 s) with the Go driver, stops the stack (a clean exit
  * writes the profiles) and prints each process's CPU per request and its top frames.
  * `npx tsx bench/profile-stack.ts` in apps/gateway; KEEP_BENCH_DIR=1 keeps the .cpuprofile files (for
@@ -9,13 +9,13 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { summariseProfile } from './cpu-profile-summary.js';
 import { startDefaultStack } from './fair-targets.js';
 import { buildGoDriver, runGoDriver, type GoCell } from './go-driver.js';
 import { cpuPerRequest, cpuSnapshot } from './process-cpu.js';
 
-const PRELOAD = fileURLToPath(new URL('./cpu-profile-preload.cjs', import.meta.url));
+const PRELOAD = fileURLToPath(new URL('./cpu-profile-preload.mjs', import.meta.url));
 const OP = process.env.PROFILE_OP === 'get' ? 'get' : 'put';
 const CONCURRENCY = Number(process.env.PROFILE_CONCURRENCY ?? 64);
 const DURATION_MS = Number(process.env.PROFILE_DURATION_MS ?? 15_000);
@@ -25,7 +25,7 @@ const profiles = join(dir, 'profiles');
 mkdirSync(profiles);
 const driver = await buildGoDriver(join(dir, 'driver'));
 const previous = process.env.NODE_OPTIONS;
-process.env.NODE_OPTIONS = `${previous ?? ''} --require ${PRELOAD}`.trim();
+process.env.NODE_OPTIONS = `${previous ?? ''} --import ${pathToFileURL(PRELOAD).href}`.trim();
 process.env.REDOUBT_CPU_PROFILE_DIR = profiles;
 const stack = await startDefaultStack(dir);
 delete process.env.REDOUBT_CPU_PROFILE_DIR;
