@@ -15,7 +15,8 @@ if (dir && isMainThread) {
   session.post('Profiler.start');
   process.on('exit', () => {
     session.post('Profiler.stop', (error, result) => {
-      if (!error) writeFileSync(join(dir, `CPU.0.0.${process.pid}.0.1.cpuprofile`), JSON.stringify(result.profile));
+      if (!error)
+        writeFileSync(join(dir, `CPU.0.0.${process.pid}.0.1.cpuprofile`), JSON.stringify(result.profile));
     });
   });
 }

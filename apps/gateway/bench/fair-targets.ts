@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { startLocalStack, type LocalStack } from '@redoubt/local-stack';
 import { startBenchCluster } from './bench-cluster.js';
-import { startEtcdCluster } from './etcd-cluster.js';
+import { leaderClientUrl, startEtcdCluster } from './etcd-cluster.js';
 import type { ProcessGroups } from './process-cpu.js';
 
 export type Op = 'put' | 'get';
@@ -128,13 +128,7 @@ export async function startLeanCluster(dir: string): Promise<RunningSystem> {
 export async function startEtcd(dir: string): Promise<RunningSystem> {
   const etcd = await startEtcdCluster(join(dir, 'etcd'));
   try {
-    // The leader: a follower would forward every proposal and read-index request to it.
-    let leader = etcd.clientUrls[0]!;
-    for (const url of etcd.clientUrls) {
-      const res = await fetch(`${url}/v3/maintenance/status`, { method: 'POST', body: '{}' });
-      const status = (await res.json()) as { leader: string; header: { member_id: string } };
-      if (status.leader === status.header.member_id) leader = url;
-    }
+    const leader = await leaderClientUrl(etcd);
     const grpc = ['-target', 'etcd', '-endpoints', leader];
     const processes = () => ({ 'etcd members': etcd.members.map((m) => m.pid()) });
     const make = (name: string, op: Op, driverOp: string, semantics: string): Series => ({

@@ -3,24 +3,25 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { REPO_ROOT } from '@redoubt/local-stack';
+import type { CellResult } from './load-driver.js';
 
 /** Where Debian's golang-etcd-server-dev puts the etcd client sources (GOPATH mode). */
 export const DEBIAN_GOPATH = '/usr/share/gocode';
 const SOURCE = resolve(REPO_ROOT, 'apps/gateway/bench/go-driver/main.go');
 
 /** One measured cell as the Go driver reports it (see go-driver/main.go). */
-export interface GoCell {
-  concurrency: number;
-  durationSeconds: number;
-  requests: number;
-  errors: number;
-  rps: number;
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  firstError?: string;
-  driverCpuMicrosPerRequest: number;
-}
+export type GoCell = Pick<
+  CellResult,
+  | 'concurrency'
+  | 'durationSeconds'
+  | 'requests'
+  | 'errors'
+  | 'rps'
+  | 'p50Ms'
+  | 'p99Ms'
+  | 'maxMs'
+  | 'firstError'
+> & { driverCpuMicrosPerRequest: number };
 
 export function goVersion(): string | undefined {
   const result = spawnSync('go', ['version'], { encoding: 'utf8' });

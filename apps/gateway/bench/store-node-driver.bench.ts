@@ -20,7 +20,7 @@ import { join, resolve } from 'node:path';
 import { freePort, REPO_ROOT, ServiceProcess } from '@redoubt/local-stack';
 import { startBenchCluster } from './bench-cluster.js';
 import { summariseProfiles, type ProfileSummary } from './cpu-profile-summary.js';
-import { startEtcdCluster } from './etcd-cluster.js';
+import { leaderClientUrl, startEtcdCluster } from './etcd-cluster.js';
 import { populate, runClosedLoop, type CellResult, type LoadRequest } from './load-driver.js';
 import { cpuPerRequest, cpuSnapshot, type ProcessGroups } from './process-cpu.js';
 
@@ -192,13 +192,7 @@ async function benchRedoubt(dir: string, profileDir: string | undefined): Promis
 async function benchEtcd(dir: string): Promise<TargetResult> {
   const etcd = await startEtcdCluster(join(dir, 'etcd'));
   try {
-    // Clients of the leader: followers would forward every write and read-index request to it.
-    let origin = etcd.clientUrls[0]!;
-    for (const url of etcd.clientUrls) {
-      const res = await fetch(`${url}/v3/maintenance/status`, { method: 'POST', body: '{}' });
-      const status = (await res.json()) as { leader: string; header: { member_id: string } };
-      if (status.leader === status.header.member_id) origin = url;
-    }
+    const origin = await leaderClientUrl(etcd);
     const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
     const valueB64 = b64(value);
     const putBodies = keys.map((k) => JSON.stringify({ key: b64(k), value: valueB64 }));
