@@ -18,15 +18,19 @@ export const workerConfigSchema = z
     REPAIR_CONCURRENCY: env.positiveInt().default(2),
     MOVE_CONCURRENCY: env.positiveInt().default(1),
     SCRUB_CONCURRENCY: env.positiveInt().default(1),
-    /** Backup jobs at once: the bound on the share of the machine backups take from client traffic. */
-    BACKUP_CONCURRENCY: env.positiveInt().default(4),
+    /**
+     * Backup jobs at once. A small partition's backup is a few round trips (data node, target), so this
+     * is what `redoubt backup now` on a small cluster waits on; scheduled backups are held to
+     * BACKUP_CONCURRENCY x BACKUP_MAX_SHARE slots' worth (8 x 0.125 = 1, as 4 x 0.25 was before).
+     */
+    BACKUP_CONCURRENCY: env.positiveInt().default(8),
     RESTORE_CONCURRENCY: env.positiveInt().default(4),
     /**
      * Share of each backup slot's time that scheduled backups may use (0 < share <= 1): after a scheduled
      * backup job that took d ms the slot rests d * (1 - share) / share ms. With BACKUP_CONCURRENCY this
      * bounds what background backups take from client traffic; `redoubt backup now` is not held back.
      */
-    BACKUP_MAX_SHARE: z.coerce.number().gt(0).max(1).default(0.25),
+    BACKUP_MAX_SHARE: z.coerce.number().gt(0).max(1).default(0.125),
     /** Cap on data moved by this worker (all jobs together), MB/s (10^6 bytes); 0 = no cap. */
     BANDWIDTH_LIMIT_MB_S: z.coerce.number().min(0).default(100),
     /** Full anti-entropy sweep cadence; 0 = no scheduled sweep. */

@@ -10,6 +10,7 @@ import {
   listAll,
   listPartitionBackups,
   parseBackupTargets,
+  partitionsOnTarget,
   planRestore,
   pruneBackups,
   restorePartitions,
@@ -243,6 +244,73 @@ describe('backups on S3-compatible targets (s3rver) and mixed sets', () => {
     await expectRestored(written.filter((r) => cluster.partitionOf(r.key) !== lost));
   }, 180_000);
 
+  it('partitionsOnTarget lists a partition whose head.json is gone (s3rver lists only folders holding an object)', async () => {
+    const [target] = mixedTargets('folders');
+    await cluster.writeAll(records('folders', 120));
+    for (const partition of [1, 4]) {
+      await backupPartition({
+        partition,
+        partitions: P,
+        target: target!,
+        replicas: cluster.map.replicasOf(partition),
+        kind: 'full',
+        key: KEY,
+        signing: SIGNING,
+      });
+    }
+    await target!.store.delete(['partitions/00001/head.json']); // a cache: lost, or never written
+    expect(await partitionsOnTarget(target!)).toEqual([1, 4]);
+    const verified = await verifyTargets([target!], { signing: SIGNING, key: KEY });
+    expect(verified.ok).toBe(true);
+    expect(verified.partitions).toBe(2);
+  }, 120_000);
+
+  it('a target that vanishes during a restore: every partition falls back to the other copy, naming the target', async () => {
+    const gone = await startS3rver({ dir: join(scratch, 's3-gone'), buckets: ['gone'] });
+    const targets = parseBackupTargets(
+      [
+        `s3g=s3://gone/v?endpoint=${gone.endpoint}&style=path&attempts=2`,
+        `dir=${join(scratch, 'gone-dir')}`,
+      ].join(','),
+      backupStoreOpener({
+        [credentialVariable('s3g', 'ACCESS_KEY_ID')]: gone.accessKeyId,
+        [credentialVariable('s3g', 'SECRET_ACCESS_KEY')]: gone.secretAccessKey,
+      }),
+    );
+    try {
+      const written = records('gone', 150);
+      await cluster.writeAll(written);
+      await backupAll(targets, 'full'); // 2 copies over 2 targets: every partition on both
+      const plan = await planRestore(targets, all, SIGNING);
+      expect(plan.partitions.every((p) => p.candidates.length === 2)).toBe(true);
+      await cluster.wipeAll();
+      await gone.stop(); // after planning, before a byte is read
+      const summary = await restorePartitions({
+        plan,
+        targets,
+        partitions: P,
+        replicasOf: (p) => cluster.map.replicasOf(p),
+        key: KEY,
+        signing: SIGNING,
+      });
+      expect(summary.ok).toBe(true);
+      expect(summary.restored).toBe(P);
+      for (const result of summary.partitions) {
+        expect(result.target).toBe('dir');
+        if (
+          plan.partitions.find((p) => p.partition === result.partition)!.candidates[0]!.target.id === 's3g'
+        ) {
+          expect(result.problems.map((p) => p.code)).toContain('BACKUP_TARGET_UNREACHABLE');
+          expect(result.problems.map((p) => p.message).join(' ')).toContain('s3g');
+        }
+      }
+      await expectRestored(written);
+    } finally {
+      await gone.stop();
+      for (const t of targets) (t.store as { close?: () => void }).close?.();
+    }
+  }, 180_000);
+
   it('a backup cut off mid-way (SIGKILL between segments) is never listed as complete', async () => {
     const [target] = mixedTargets('crash');
     await cluster.writeAll(records('crash', 400));
@@ -275,6 +343,9 @@ describe('backups on S3-compatible targets (s3rver) and mixed sets', () => {
     expect(listing.complete).toHaveLength(0);
     expect(listing.incomplete).toHaveLength(1);
     expect(listing.incomplete[0]!.dir).toMatch(/^s3:\/\/backups\/crash\/partitions\/00002\//);
+    // No head.json yet (written after a complete backup): the folder is still listed (its marker).
+    expect(await target!.store.head('partitions/00002/head.json')).toBeUndefined();
+    expect(await partitionsOnTarget(target!)).toEqual([2]);
     expect((await planRestore([target!], [2], SIGNING)).partitions[0]!.candidates).toHaveLength(0);
 
     const next = await run(0);

@@ -11,6 +11,7 @@ import { authenticateManifest, type ManifestSigning } from './manifest-mac.js';
  *
  *   <target>/partitions/<partition, 5 digits>/<backup id>/seg-000000.rbk ... manifest.json
  *   <target>/partitions/<partition, 5 digits>/head.json
+ *   <target>/partitions/<partition, 5 digits>/partition.json
  *
  * A backup is complete exactly when its manifest.json exists (it is written last, atomically). head.json
  * is a cache of the latest backup and of when the partition was last found unchanged; it is never needed
@@ -18,6 +19,13 @@ import { authenticateManifest, type ManifestSigning } from './manifest-mac.js';
  */
 export const PARTITIONS_DIR = 'partitions';
 export const HEAD_FILE = 'head.json';
+/**
+ * Put in a partition's folder before its first backup writes anything: what makes the folder show up in
+ * a delimiter listing of `partitions/` on every S3-compatible server. Some (s3rver) report a common
+ * prefix only for folders that hold an object directly, and head.json exists only after a backup
+ * completed, so a partition whose every attempt failed would be missed by partitionsOnTarget.
+ */
+export const PARTITION_MARKER_FILE = 'partition.json';
 /** In a backup folder still being written: the id of the backup it builds on (see retention). */
 export const PARENT_FILE = '.parent';
 
@@ -151,7 +159,24 @@ export async function backupObjectKeys(
   return (await listAll(target.store, `${backupKey(partition, id)}/`)).objects.map((o) => o.key);
 }
 
-/** Partitions that have a folder on the target, ascending. */
+/** Marks the partition's folder (see PARTITION_MARKER_FILE); idempotent. */
+export async function markPartition(
+  target: BackupTarget,
+  partition: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  await target.store.put(
+    objectKey(partitionKey(partition), PARTITION_MARKER_FILE),
+    JSON.stringify({ partition }) + '\n',
+    { signal },
+  );
+}
+
+/**
+ * Partitions that have a folder on the target, ascending: one delimiter listing of `partitions/`. Every
+ * folder holds partition.json (written before its first backup) or head.json (after one), so servers
+ * that list only folders holding an object directly still report it.
+ */
 export async function partitionsOnTarget(target: BackupTarget): Promise<number[]> {
   const { prefixes } = await listAll(target.store, `${PARTITIONS_DIR}/`, { delimiter: '/' });
   return prefixes

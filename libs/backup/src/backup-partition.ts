@@ -7,6 +7,7 @@ import {
   backupObjectKeys,
   chainOf,
   listPartitionBackups,
+  markPartition,
   newBackupId,
   readHead,
   writeHead,
@@ -80,7 +81,22 @@ export interface BackupPartitionResult {
   head: BackupHead;
   /** Records the source replica held when this backup (or check) read it: 0 is an empty partition. */
   sourceRecords: number;
+  /**
+   * What the target held for the partition when this backup ended, as far as this run saw: complete
+   * backups (this one included) and folders without a manifest. What lets callers skip retention when
+   * it has nothing to do (retentionDue).
+   */
+  onTarget: { complete: number; incomplete: number };
   durationMs: number;
+}
+
+/**
+ * Whether pruneBackups could remove anything after `result`: only with more complete backups than
+ * `keepLast` (the newest keepLast are always kept, whatever else the policy keeps) or with folders
+ * without a manifest. Saves a listing and a read of every manifest per backup while neither is the case.
+ */
+export function retentionDue(result: BackupPartitionResult, policy: { keepLast: number }): boolean {
+  return result.onTarget.complete > policy.keepLast || result.onTarget.incomplete > 0;
 }
 
 const REPLICA_ERRORS = new Set([
@@ -118,6 +134,11 @@ export async function backupPartition(options: BackupPartitionOptions): Promise<
     manifest,
     head,
     sourceRecords,
+    onTarget: {
+      complete:
+        listing.complete.length + (status === 'written' && !listing.complete.includes(manifest) ? 1 : 0),
+      incomplete: listing.incomplete.length,
+    },
     durationMs: performance.now() - begun,
   });
 
@@ -212,6 +233,8 @@ export async function backupPartition(options: BackupPartitionOptions): Promise<
 
     const id = newBackupId(kind, startedAt);
     const prefix = backupKey(partition, id);
+    // Until a backup completed (and head.json exists), the marker makes the folder listable everywhere.
+    if (listing.complete.length === 0) await markPartition(target, partition, options.signal);
     // Tells retention, while this backup has no manifest yet, which backup it builds on (keep that one).
     if (parent)
       await target.store.put(`${prefix}/${PARENT_FILE}`, `${parent.id}\n`, { signal: options.signal });

@@ -16,7 +16,7 @@ import {
   roundOf,
 } from './backup-jobs.js';
 import type { BackupMetrics } from './backup-metrics.js';
-import { backupPartition } from './backup-partition.js';
+import { backupPartition, retentionDue } from './backup-partition.js';
 import {
   EMPTY_ROOT,
   planSweep,
@@ -161,6 +161,9 @@ async function runBackupPartitionJob(job: Job, deps: BackupJobDeps): Promise<Bac
   const cluster = deps.cluster();
   const { settings } = deps;
   const startedAt = Date.now();
+  // Progress goes to Redis at most once a second: a small partition's backup takes milliseconds, and a
+  // round trip per segment was a good part of it.
+  let progressAt = startedAt;
   return permanentAware(async () => {
     const target = targetById(settings.targets, data.target);
     if (data.partition >= cluster.partitions) {
@@ -186,7 +189,11 @@ async function runBackupPartitionJob(job: Job, deps: BackupJobDeps): Promise<Bac
         origin: String(job.id ?? ''),
         requestTimeoutMs: deps.requestTimeoutMs,
         signal: deps.signal,
-        onProgress: (progress) => void job.updateProgress(progress).catch(() => undefined),
+        onProgress: (progress) => {
+          if (Date.now() - progressAt < 1_000) return;
+          progressAt = Date.now();
+          void job.updateProgress(progress).catch(() => undefined);
+        },
       });
     } catch (error) {
       deps.metrics?.backupFailed(data.kind);
@@ -201,7 +208,9 @@ async function runBackupPartitionJob(job: Job, deps: BackupJobDeps): Promise<Bac
       );
     let pruned = 0;
     try {
-      const prune = await pruneBackups(target, data.partition, settings.signing, settings.retention);
+      const prune = retentionDue(result, settings.retention)
+        ? await pruneBackups(target, data.partition, settings.signing, settings.retention)
+        : { pruned: [] };
       pruned = prune.pruned.length;
       deps.metrics?.pruned(target.id, pruned);
     } catch (error) {

@@ -79,6 +79,7 @@ export {
   DEFAULT_OVERLAP_MS,
   DEFAULT_MAX_CHAIN,
   backupPartition,
+  retentionDue,
 } from './backup-partition.js';
 export {
   type VerifyProblem,

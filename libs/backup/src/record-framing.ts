@@ -25,6 +25,12 @@ export function encodeRecordFrame(record: StoredRecord): Buffer {
   return frame;
 }
 
+/** A record read from a segment, and the MessagePack it was decoded from. */
+export interface RecordWithPayload {
+  record: StoredRecord;
+  payload: Buffer;
+}
+
 /** Splits decompressed bytes back into records; every record is checked (shape and CRC) as it comes out. */
 export class RecordFrameDecoder {
   private readonly splitter = new LengthPrefixedSplitter((length) => {
@@ -39,6 +45,14 @@ export class RecordFrameDecoder {
 
   *push(chunk: Buffer): Generator<StoredRecord> {
     for (const frame of this.splitter.push(chunk)) yield this.decode(frame.subarray(4));
+  }
+
+  /** As push, with each record's MessagePack bytes (what the internal protocol frames as they are). */
+  *pushFrames(chunk: Buffer): Generator<RecordWithPayload> {
+    for (const frame of this.splitter.push(chunk)) {
+      const payload = frame.subarray(4);
+      yield { record: this.decode(payload), payload };
+    }
   }
 
   /** Throws if the stream ended inside a record. */

@@ -4,7 +4,7 @@ import { RedoubtError } from '@redoubt/errors';
 import type { StoredRecord } from '@redoubt/records';
 import { missingObject, type BackupStore } from './backup-store.js';
 import { codecOfId, createDecompressor, type CompressionCodec } from './compression.js';
-import { RecordFrameDecoder } from './record-framing.js';
+import { RecordFrameDecoder, type RecordWithPayload } from './record-framing.js';
 import {
   decodeChunkedHeader,
   openChunks,
@@ -98,6 +98,17 @@ export async function* readSegmentRecords(
   key: Buffer | undefined,
   signal?: AbortSignal,
 ): AsyncGenerator<StoredRecord> {
+  for await (const { record } of readSegmentFrames(store, segment, expected, key, signal)) yield record;
+}
+
+/** readSegmentRecords with each record's MessagePack bytes (a restore sends those on as they are). */
+export async function* readSegmentFrames(
+  store: BackupStore,
+  segment: string,
+  expected: SegmentExpectations,
+  key: Buffer | undefined,
+  signal?: AbortSignal,
+): AsyncGenerator<RecordWithPayload> {
   const { info } = expected;
   const path = store.describe(segment);
   const corrupt = (what: string) =>
@@ -194,9 +205,9 @@ export async function* readSegmentRecords(
   let count = 0;
   try {
     for await (const chunk of plain) {
-      for (const record of decoder.push(chunk as Buffer)) {
+      for (const frame of decoder.pushFrames(chunk as Buffer)) {
         count++;
-        yield record;
+        yield frame;
       }
     }
   } catch (error) {

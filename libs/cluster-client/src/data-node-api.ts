@@ -1,4 +1,5 @@
 import type { StoredRecord, Version } from '@redoubt/records';
+import type { RecordFrameBatch } from './frames.js';
 
 /**
  * The contract between data nodes and everything that talks to them (gateway, backup-worker, monitor,
@@ -71,6 +72,15 @@ export interface DataNodeApi {
   streamIn(
     partition: number,
     records: AsyncIterable<StoredRecord> | Iterable<StoredRecord>,
+    options?: RequestOptions,
+  ): Promise<StreamInResult>;
+  /**
+   * streamIn of records already framed (RecordFrameBatcher): what a restore uses to frame each record once
+   * and send the same batches to every replica.
+   */
+  streamInBatches(
+    partition: number,
+    batches: AsyncIterable<RecordFrameBatch> | Iterable<RecordFrameBatch>,
     options?: RequestOptions,
   ): Promise<StreamInResult>;
   /** Every partition holding a record, with its digest root: one request answers for the whole node. */

@@ -14,7 +14,14 @@ import type {
   StreamInResult,
   StreamOutOptions,
 } from './data-node-api.js';
-import { FrameKind, readFrames, recordFrameChunks, type StreamEndSummary } from './frames.js';
+import {
+  FrameKind,
+  batchedStreamBody,
+  readFrames,
+  recordFrameChunks,
+  type RecordFrameBatch,
+  type StreamEndSummary,
+} from './frames.js';
 import {
   FRAMES_CONTENT_TYPE,
   MSGPACK_CONTENT_TYPE,
@@ -284,6 +291,22 @@ export class DataNodeClient implements DataNodeApi {
     records: AsyncIterable<StoredRecord> | Iterable<StoredRecord>,
     options: RequestOptions = {},
   ): Promise<StreamInResult> {
+    return this.postStream(partition, recordFrameChunks(records), options);
+  }
+
+  async streamInBatches(
+    partition: number,
+    batches: AsyncIterable<RecordFrameBatch> | Iterable<RecordFrameBatch>,
+    options: RequestOptions = {},
+  ): Promise<StreamInResult> {
+    return this.postStream(partition, batchedStreamBody(batches), options);
+  }
+
+  private async postStream(
+    partition: number,
+    body: AsyncIterable<Buffer>,
+    options: RequestOptions,
+  ): Promise<StreamInResult> {
     // The answer comes after the whole body is merged: only the caller's timeout (if any) bounds the total.
     const signal = this.signalFor(options, options.timeoutMs);
     try {
@@ -291,7 +314,7 @@ export class DataNodeClient implements DataNodeApi {
         method: 'POST',
         path: internalPaths.stream(partition),
         headers: { [CLUSTER_TOKEN_HEADER]: this.token, 'content-type': FRAMES_CONTENT_TYPE },
-        body: Readable.from(recordFrameChunks(records), { objectMode: false }),
+        body: Readable.from(body, { objectMode: false }),
         signal: signal.signal,
         headersTimeout: 0,
         bodyTimeout: this.streamIdleTimeoutMs,

@@ -87,6 +87,69 @@ export async function* readFrames(
   decoder.finish();
 }
 
+/** Record frames ready to send: whole frames only, with how many records and payload bytes they hold. */
+export interface RecordFrameBatch {
+  chunk: Buffer;
+  records: number;
+  /** Payload bytes (frame headers not counted), as the end frame reports them. */
+  bytes: number;
+}
+
+/**
+ * Packs records into RecordFrameBatches of about `chunkBytes`. A record can come as its MessagePack
+ * payload (`addPayload`, e.g. as read from a backup segment, which holds the same encoding): it is framed
+ * without being encoded again. Batches are what a restore fans out to every replica, built once.
+ */
+export class RecordFrameBatcher {
+  private parts: Buffer[] = [];
+  private size = 0;
+  private records = 0;
+  private bytes = 0;
+
+  constructor(private readonly chunkBytes = 64 * 1024) {}
+
+  /** `payload` must be MessagePack of one record (the receiver decodes and checks it). */
+  addPayload(payload: Buffer): RecordFrameBatch | undefined {
+    const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
+    header.writeUInt32BE(payload.length, 0);
+    header[4] = FrameKind.record;
+    this.parts.push(header, payload);
+    this.size += FRAME_HEADER_BYTES + payload.length;
+    this.records++;
+    this.bytes += payload.length;
+    return this.size >= this.chunkBytes ? this.flush() : undefined;
+  }
+
+  add(record: StoredRecord): RecordFrameBatch | undefined {
+    return this.addPayload(encodeMessage(record));
+  }
+
+  /** What is left, or undefined when nothing is. */
+  flush(): RecordFrameBatch | undefined {
+    if (this.records === 0) return undefined;
+    const batch = { chunk: Buffer.concat(this.parts, this.size), records: this.records, bytes: this.bytes };
+    this.parts = [];
+    this.size = 0;
+    this.records = 0;
+    this.bytes = 0;
+    return batch;
+  }
+}
+
+/** The body of a stream in: the batches' chunks, then an end frame counting them. */
+export async function* batchedStreamBody(
+  batches: AsyncIterable<RecordFrameBatch> | Iterable<RecordFrameBatch>,
+): AsyncGenerator<Buffer> {
+  let records = 0;
+  let bytes = 0;
+  for await (const batch of batches) {
+    records += batch.records;
+    bytes += batch.bytes;
+    yield batch.chunk;
+  }
+  yield encodeFrame(FrameKind.end, { records, bytes, corrupt: 0 } satisfies StreamEndSummary);
+}
+
 /**
  * Record frames of `records` then an end frame, grouped into chunks of about `chunkBytes` so that the
  * body is written in few large writes; at most one chunk is buffered.
@@ -95,22 +158,15 @@ export async function* recordFrameChunks(
   records: AsyncIterable<StoredRecord> | Iterable<StoredRecord>,
   chunkBytes = 64 * 1024,
 ): AsyncGenerator<Buffer> {
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  let count = 0;
-  let bytes = 0;
-  for await (const record of records) {
-    const frame = encodeFrame(FrameKind.record, record);
-    count++;
-    bytes += frame.length - FRAME_HEADER_BYTES;
-    pending.push(frame);
-    pendingBytes += frame.length;
-    if (pendingBytes >= chunkBytes) {
-      yield pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
-      pending = [];
-      pendingBytes = 0;
-    }
-  }
-  pending.push(encodeFrame(FrameKind.end, { records: count, bytes, corrupt: 0 } satisfies StreamEndSummary));
-  yield Buffer.concat(pending);
+  const batcher = new RecordFrameBatcher(chunkBytes);
+  yield* batchedStreamBody(
+    (async function* () {
+      for await (const record of records) {
+        const batch = batcher.add(record);
+        if (batch) yield batch;
+      }
+      const last = batcher.flush();
+      if (last) yield last;
+    })(),
+  );
 }

@@ -33,6 +33,9 @@ export {
   encodeFrame,
   readFrames,
   recordFrameChunks,
+  batchedStreamBody,
+  RecordFrameBatcher,
+  type RecordFrameBatch,
   type Frame,
   type StreamEndSummary,
 } from './frames.js';

@@ -8,13 +8,14 @@ import {
   planSweep,
   pruneBackups,
   redisRootStore,
+  retentionDue,
   roundOf,
   sourceRoots,
   targetById,
   type BackupPartitionJobResult,
 } from '@redoubt/backup';
 import type { ClusterMap } from '@redoubt/cluster-client';
-import { toRedoubtError } from '@redoubt/errors';
+import { RedoubtError, toRedoubtError } from '@redoubt/errors';
 import { QUEUES } from '@redoubt/queues';
 import { clusterMapOf, parsePartitionList, requireRedis, resolveContext } from './cli-context.js';
 import { assertConsumed, openJobQueue, type JobQueueSession } from './job-waiter.js';
@@ -181,6 +182,21 @@ function failedEntry(partition: number, target: string, error: string): BackupNo
   };
 }
 
+/**
+ * Backups at once with --local: BACKUP_CONCURRENCY, as in the worker, default 8. A small partition's
+ * backup is a few round trips to a data node and the target, so a small cluster's `backup now` is bound
+ * by how many run at once, not by CPU.
+ */
+function localConcurrency(): number {
+  const n = Number(process.env.BACKUP_CONCURRENCY ?? 8);
+  if (!Number.isInteger(n) || n < 1 || n > 256) {
+    throw new RedoubtError('CONFIG_INVALID', 'BACKUP_CONCURRENCY must be a whole number from 1 to 256', {
+      variable: 'BACKUP_CONCURRENCY',
+    });
+  }
+  return n;
+}
+
 async function runLocally(
   pairs: { partition: number; target: string }[],
   kind: 'full' | 'auto',
@@ -195,7 +211,7 @@ async function runLocally(
   try {
     let next = 0;
     await Promise.all(
-      Array.from({ length: 4 }, async () => {
+      Array.from({ length: localConcurrency() }, async () => {
         while (next < pairs.length) {
           const { partition, target: targetId } = pairs[next++]!;
           const target = targetById(settings.targets, targetId);
@@ -214,9 +230,10 @@ async function runLocally(
               maxChain: settings.maxChain,
               origin: `cli-${round}`,
             });
-            await pruneBackups(target, partition, settings.signing, settings.retention).catch(
-              () => undefined,
-            );
+            if (retentionDue(result, settings.retention))
+              await pruneBackups(target, partition, settings.signing, settings.retention).catch(
+                () => undefined,
+              );
             const m = result.manifest;
             const written = result.status === 'written';
             add({
