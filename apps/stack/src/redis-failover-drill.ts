@@ -9,9 +9,9 @@ import type { RedisOptions } from 'ioredis';
  * The Redis failover drill (test and benchmark alike): a redoubt with Redis behind Sentinel (a master, a
  * replica, three sentinels; three data nodes, two gateways, the backup-worker), client writes through the
  * gateways all along, then a kill of the Redis master. Measures and returns what an operator cares about;
- * asserts nothing (the test and the compose run do). Where it runs is a `FailoverTarget`: the local stack
- * (`npm start -- --redis sentinel`, `runRedisFailoverDrill`) or docker-compose with the Sentinel override
- * (compose-failover-target.ts).
+ * asserts nothing (the test does). Where it runs is a `FailoverTarget`: today the local stack
+ * (`npm start -- --redis sentinel`, `runRedisFailoverDrill`); another setting (docker-compose with the
+ * Sentinel override, the swarm) needs only its own target.
  */
 export interface FailoverDrillOptions {
   /** Concurrent client writers (each PUTs its own keys, one at a time). Default 4. */
