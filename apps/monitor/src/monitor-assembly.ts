@@ -167,6 +167,7 @@ export async function assembleMonitor(
       dataNode,
       logger,
       observer,
+      orchestratorNameOf: (service) => orchestratorName(service, driverKind, names),
     },
   );
   built.controller = controller;

@@ -1,12 +1,21 @@
 import type { Express } from 'express';
 import { RedoubtError } from '@redoubt/errors';
-import { createServiceApp, finishServiceApp, methodNotAllowed, requireAdminKey } from '@redoubt/http-kit';
-import { PROCESS_ACTIONS, type Supervisor } from '@redoubt/local-stack';
+import { z } from '@redoubt/config';
+import {
+  createServiceApp,
+  finishServiceApp,
+  jsonBody,
+  methodNotAllowed,
+  requireAdminKey,
+} from '@redoubt/http-kit';
+import { PROCESS_ACTIONS, type LocalStack, type Supervisor } from '@redoubt/local-stack';
 import { Gauge, type Logger, type Registry } from '@redoubt/telemetry';
 
 export interface ControlApiOptions {
   /** The supervisor once it exists (the API answers 503 before). */
   supervisor: () => Supervisor | undefined;
+  /** The stack once it runs, for adding and retiring data nodes (503 before). */
+  stack?: () => LocalStack | undefined;
   adminKey: string;
   logger: Logger;
   registry: Registry;
@@ -19,6 +28,8 @@ export interface ControlApiOptions {
  *   GET  /v1/processes                 every process: name, role, pid, state, restarts, crashes, last exit
  *   GET  /v1/processes/:name
  *   POST /v1/processes/:name/:action   start | stop | kill | crash | restart | pause | resume
+ *   POST   /v1/data-nodes              {id?}: start one more data node (d<n>), supervised; answers once ready
+ *   DELETE /v1/data-nodes/:id          stop a data node added at run time for good (after `redoubt node remove`)
  *
  * `kill` and `stop` keep the process down (as `docker kill`/`docker stop` do); `crash` is a SIGKILL the
  * supervisor treats as a crash and restarts by policy. Responses carry the process's status afterwards.
@@ -53,6 +64,31 @@ export function createControlApi(options: ControlApiOptions): Express {
     res.json(await supervisor().control(name, action));
   });
   app.all('/v1/processes/:name/:action', methodNotAllowed(['POST']));
+
+  // Capacity: the local equivalent of scaling a StatefulSet (placement is still the monitor's: `redoubt node add`).
+  const stack = (): LocalStack => {
+    const current = options.stack?.();
+    if (!current) throw new RedoubtError('REPLICA_UNAVAILABLE', 'the stack is still starting');
+    return current;
+  };
+  const addBody = z.object({
+    id: z
+      .string()
+      .regex(/^d[1-9]\d*$/, 'must be d<n>, e.g. d4')
+      .optional(),
+  });
+  app.post('/v1/data-nodes', jsonBody(addBody), async (req, res) => {
+    const { id } = req.body as z.infer<typeof addBody>;
+    logger.info({ id: id ?? null, requestId: req.id }, 'add a data node');
+    res.json(await stack().addDataNode(id));
+  });
+  app.all('/v1/data-nodes', methodNotAllowed(['POST']));
+  app.delete('/v1/data-nodes/:id', async (req, res) => {
+    logger.info({ id: req.params.id, requestId: req.id }, 'retire a data node');
+    await stack().retireDataNode(req.params.id);
+    res.json({ retired: req.params.id });
+  });
+  app.all('/v1/data-nodes/:id', methodNotAllowed(['DELETE']));
   return finishServiceApp(app, logger);
 }
 

@@ -1,16 +1,19 @@
+import type { RedisTarget } from '@redoubt/config';
 import { askSentinel, startLocalStack, type LocalStack } from '@redoubt/local-stack';
 import { NodeRegistry, PlacementStore, type NodeRecord } from '@redoubt/membership';
 import { placementFromNodes } from '@redoubt/placement';
 import { createRedisConnection, JobProducer, QUEUES } from '@redoubt/queues';
+import type { RedisOptions } from 'ioredis';
 
 /**
- * The Redis failover drill (test and benchmark alike): a local stack with `--redis sentinel` (master,
- * replica, three sentinels, three data nodes, two gateways, the backup-worker), client writes through the
- * gateways all along, then SIGKILL of the Redis master by PID. Measures and returns what an operator
- * cares about; asserts nothing (the test does).
+ * The Redis failover drill (test and benchmark alike): a redoubt with Redis behind Sentinel (a master, a
+ * replica, three sentinels; three data nodes, two gateways, the backup-worker), client writes through the
+ * gateways all along, then a kill of the Redis master. Measures and returns what an operator cares about;
+ * asserts nothing (the test does). Where it runs is a `FailoverTarget`: today the local stack
+ * (`npm start -- --redis sentinel`, `runRedisFailoverDrill`); another setting (docker-compose with the
+ * Sentinel override, the swarm) needs only its own target.
  */
 export interface FailoverDrillOptions {
-  home: string;
   /** Concurrent client writers (each PUTs its own keys, one at a time). Default 4. */
   writers?: number;
   /** Load before the kill, ms. Default 3000. */
@@ -22,10 +25,29 @@ export interface FailoverDrillOptions {
   log?: (line: string) => void;
 }
 
+/** What the drill needs of a running redoubt behind Sentinel. */
+export interface FailoverTarget {
+  gateways: string[];
+  apiKey: string;
+  redis: RedisTarget;
+  /** Extra connection options (e.g. an ioredis `natMap` from the sentinels' host names to reachable addresses). */
+  redisOptions?: RedisOptions;
+  queuePrefix: string;
+  partitions: number;
+  /** The master the sentinels name now, as they name it (`host:port`). */
+  master(): Promise<string | undefined>;
+  /** Kills that master the way the setting's crash looks (SIGKILL; `docker kill`); it comes back by itself after about 5 s. */
+  killMaster(master: string): Promise<void>;
+  /** Whether that server (by the name `master()` gave) now replicates from a master, link up. */
+  isReplica(master: string): Promise<boolean>;
+  /** Cluster state a monitor would have: a placement epoch and the members (written, or waited for). */
+  prepare(placement: PlacementStore, registry: NodeRegistry): Promise<void>;
+}
+
 export interface FailoverDrillResult {
-  /** SIGKILL to the sentinels naming another master. */
+  /** The kill to the sentinels naming another master. */
   newMasterMs: number;
-  /** SIGKILL to the first write acknowledged by Redis again (through the sentinels). */
+  /** The kill to the first write acknowledged by Redis again (through the sentinels). */
   redisWritableMs: number;
   /** Longest run of refused Redis probe writes (one every 50 ms), first refusal to next success. */
   redisRefusalWindowMs: number;
@@ -50,7 +72,7 @@ export interface FailoverDrillResult {
     caughtUpMs: number | null;
     completed: number;
   };
-  /** The supervisor restarts the killed master after 5 s; the kill to it replicating from the new master. */
+  /** The killed master comes back after 5 s; the kill to it replicating from the new master. */
   oldMasterReplicaMs: number | null;
 }
 
@@ -63,9 +85,10 @@ interface WriteRecord {
   at: number;
 }
 
-/** Runs the drill on a fresh stack in `home` and stops it again. */
-export async function runRedisFailoverDrill(options: FailoverDrillOptions): Promise<FailoverDrillResult> {
-  const log = options.log ?? (() => undefined);
+/** Runs the drill on a fresh local stack (`--redis sentinel`, 64 partitions) in `home` and stops it again. */
+export async function runRedisFailoverDrill(
+  options: FailoverDrillOptions & { home: string },
+): Promise<FailoverDrillResult> {
   const stack = await startLocalStack({
     home: options.home,
     redis: 'sentinel',
@@ -77,50 +100,88 @@ export async function runRedisFailoverDrill(options: FailoverDrillOptions): Prom
     log: 'ignore',
   });
   try {
-    return await drill(stack, options, log);
+    return await runFailoverDrill(localTarget(stack), options);
   } finally {
     await stack.stop();
   }
 }
 
-async function drill(
-  stack: LocalStack,
-  options: FailoverDrillOptions,
-  log: (line: string) => void,
-): Promise<FailoverDrillResult> {
-  const deadlineMs = options.deadlineMs ?? 60_000;
-  const admin = createRedisConnection(stack.redis, 'worker', { connectionName: 'drill-admin' });
-  admin.on('error', () => undefined);
-  const probe = createRedisConnection(stack.redis, 'request-path', { connectionName: 'drill-probe' });
-  probe.on('error', () => undefined);
-  const producer = new JobProducer(admin, stack.settings.queuePrefix, { attempts: 5 });
-  const placement = new PlacementStore(admin, stack.settings.queuePrefix);
-  const registry = new NodeRegistry(admin, stack.settings.queuePrefix);
-
-  // Cluster state a monitor would have written: placement epoch 2 (the same cells as epoch 1) and the nodes.
-  const matrix = {
-    ...placementFromNodes({
-      nodes: stack.dataNodes,
-      partitions: stack.settings.partitions,
-      replicas: stack.settings.replicas,
-    }),
-    epoch: 2,
+/** The local stack as a drill target: sentinels on loopback, the master killed by PID. */
+function localTarget(stack: LocalStack): FailoverTarget {
+  const sentinelPorts = stack.redis.kind === 'sentinel' ? stack.redis.sentinels.map((s) => s.port) : [];
+  return {
+    gateways: stack.gateways.map((g) => g.url),
+    apiKey: stack.keys.apiKey,
+    redis: stack.redis,
+    queuePrefix: stack.settings.queuePrefix,
+    partitions: stack.settings.partitions,
+    master: async () => {
+      for (const port of sentinelPorts) {
+        const master = await askSentinel(port);
+        if (master) return `${master.host}:${master.port}`;
+      }
+      return undefined;
+    },
+    killMaster: async (master) => {
+      const port = Number(master.split(':')[1]);
+      const name = stack.instances.find((i) => i.port === port)?.name;
+      const pid = name ? stack.process(name).status().pid : null;
+      if (!pid) throw new Error(`the drill found no process for the master ${master}`);
+      // A crash: the supervisor brings it back after 5 s (redoubt-stack.ts, AFTER_FAILOVER).
+      process.kill(pid, 'SIGKILL');
+    },
+    isReplica: (master) => replicating(`redis://${master}`),
+    prepare: async (placement, registry) => {
+      // What a monitor would have written: placement epoch 2 (the same cells as epoch 1) and the nodes.
+      const matrix = {
+        ...placementFromNodes({
+          nodes: stack.dataNodes,
+          partitions: stack.settings.partitions,
+          replicas: stack.settings.replicas,
+        }),
+        epoch: 2,
+      };
+      await placement.publish(matrix, { nodes: stack.dataNodes, publishedBy: 'drill', reason: 'drill' });
+      const now = Date.now();
+      for (const node of stack.dataNodes) {
+        const record: NodeRecord = {
+          id: node.id,
+          url: node.url,
+          zone: node.id,
+          weight: 1,
+          state: 'active',
+          health: 'up',
+          since: now,
+          updatedAt: now,
+        };
+        await registry.putNode(record);
+      }
+    },
   };
-  await placement.publish(matrix, { nodes: stack.dataNodes, publishedBy: 'drill', reason: 'drill' });
-  const now = Date.now();
-  for (const node of stack.dataNodes) {
-    const record: NodeRecord = {
-      id: node.id,
-      url: node.url,
-      zone: node.id,
-      weight: 1,
-      state: 'active',
-      health: 'up',
-      since: now,
-      updatedAt: now,
-    };
-    await registry.putNode(record);
-  }
+}
+
+/** The drill against any target: load, the kill, the measurements, the read-back. */
+export async function runFailoverDrill(
+  target: FailoverTarget,
+  options: FailoverDrillOptions = {},
+): Promise<FailoverDrillResult> {
+  const log = options.log ?? (() => undefined);
+  const deadlineMs = options.deadlineMs ?? 60_000;
+  const admin = createRedisConnection(target.redis, 'worker', {
+    ...target.redisOptions,
+    connectionName: 'drill-admin',
+  });
+  admin.on('error', () => undefined);
+  const probe = createRedisConnection(target.redis, 'request-path', {
+    ...target.redisOptions,
+    connectionName: 'drill-probe',
+  });
+  probe.on('error', () => undefined);
+  const producer = new JobProducer(admin, target.queuePrefix, { attempts: 5 });
+  const placement = new PlacementStore(admin, target.queuePrefix);
+  const registry = new NodeRegistry(admin, target.queuePrefix);
+
+  await target.prepare(placement, registry);
   const epochBefore = await placement.epoch();
   const membershipBefore = (await registry.nodes()).length;
   // Replicated before the kill: what Sentinel can keep (replication is asynchronous).
@@ -131,7 +192,7 @@ async function drill(
   let loading = true;
   const writer = async (w: number) => {
     for (let i = 0; loading; i += 1) {
-      const gateway = stack.gateways[(w + i) % stack.gateways.length]!.url;
+      const gateway = target.gateways[(w + i) % target.gateways.length]!;
       const key = `drill/${w}/${i}`;
       const value = `v-${w}-${i}-${Date.now()}`;
       let ok = false;
@@ -139,7 +200,7 @@ async function drill(
         const response = await fetch(`${gateway}/v1/kv/${encodeURIComponent(key)}`, {
           method: 'PUT',
           headers: {
-            authorization: `Bearer ${stack.keys.apiKey}`,
+            authorization: `Bearer ${target.apiKey}`,
             'content-type': 'application/octet-stream',
           },
           body: value,
@@ -174,18 +235,17 @@ async function drill(
   })();
 
   await sleep(options.warmupMs ?? 3_000);
-  const oldMaster = await firstAnswer(stack);
-  const pid = stack.process('redis').status().pid;
-  if (!oldMaster || !pid) throw new Error('the drill found no master to kill');
-  log(`killing the master 127.0.0.1:${oldMaster.port} (pid ${pid}) with SIGKILL`);
+  const oldMaster = await target.master();
+  if (!oldMaster) throw new Error('the sentinels name no master to kill');
+  log(`killing the master ${oldMaster}`);
   const killedAt = Date.now();
-  process.kill(pid, 'SIGKILL');
+  await target.killMaster(oldMaster);
   const endBy = killedAt + deadlineMs;
 
   let newMasterMs = -1;
   while (Date.now() < endBy) {
-    const master = await firstAnswer(stack);
-    if (master && master.port !== oldMaster.port) {
+    const master = await target.master();
+    if (master && master !== oldMaster) {
       newMasterMs = Date.now() - killedAt;
       break;
     }
@@ -202,7 +262,7 @@ async function drill(
     try {
       jobIds.push(
         await producer.repairPartition(
-          { partition: p % stack.settings.partitions, reason: 'operator' },
+          { partition: p % target.partitions, reason: 'operator' },
           { jobId: `drill-${killedAt}-${p}` },
         ),
       );
@@ -227,22 +287,15 @@ async function drill(
   }
   log(`jobs: ${completed}/${jobIds.length} completed, caught up after ${caughtUpMs} ms`);
 
-  // The old master, restarted by the supervisor, should now replicate from the new one.
-  const old = createRedisConnection(`redis://127.0.0.1:${oldMaster.port}`, 'worker', {
-    connectionName: 'drill-old-master',
-    maxRetriesPerRequest: 1,
-  });
-  old.on('error', () => undefined);
+  // The old master, back after 5 s, should now replicate from the new one.
   let oldMasterReplicaMs: number | null = null;
   while (Date.now() < endBy) {
-    const info = await old.info('replication').catch(() => '');
-    if (info.includes('role:slave') && info.includes('master_link_status:up')) {
+    if (await target.isReplica(oldMaster).catch(() => false)) {
       oldMasterReplicaMs = Date.now() - killedAt;
       break;
     }
-    await sleep(100);
+    await sleep(250);
   }
-  old.disconnect();
 
   await sleep(1_000);
   loading = false;
@@ -252,9 +305,9 @@ async function drill(
   const acknowledged = writes.filter((w) => w.ok);
   let lost = 0;
   for (const write of acknowledged) {
-    const gateway = stack.gateways[0]!.url;
+    const gateway = target.gateways[0]!;
     const response = await fetch(`${gateway}/v1/kv/${encodeURIComponent(write.key)}`, {
-      headers: { authorization: `Bearer ${stack.keys.apiKey}` },
+      headers: { authorization: `Bearer ${target.apiKey}` },
     });
     const body = await response.text();
     if (!response.ok || body !== write.value) lost += 1;
@@ -285,14 +338,24 @@ async function drill(
   return result;
 }
 
-/** The master as the first answering sentinel names it. */
-async function firstAnswer(stack: LocalStack): Promise<{ host: string; port: number } | undefined> {
-  if (stack.redis.kind !== 'sentinel') return undefined;
-  for (const sentinel of stack.redis.sentinels) {
-    const master = await askSentinel(sentinel.port, stack.redis.name);
-    if (master) return master;
+/** One short connection: is the server at `url` a replica with its master link up? */
+export async function replicating(url: string, options: RedisOptions = {}): Promise<boolean> {
+  const server = createRedisConnection(url, 'request-path', {
+    connectionName: 'drill-replication',
+    lazyConnect: true,
+    retryStrategy: () => null,
+    ...options,
+  });
+  server.on('error', () => undefined);
+  try {
+    await server.connect();
+    const info = await server.info('replication');
+    return info.includes('role:slave') && info.includes('master_link_status:up');
+  } catch {
+    return false;
+  } finally {
+    server.disconnect();
   }
-  return undefined;
 }
 
 /** The longest stretch from a refused attempt to the next acknowledged one (0 when none was refused). */

@@ -74,6 +74,8 @@ export async function runStack(argv: string[]): Promise<void> {
 
   // The control API listens first: its URL goes into stack.json and to services that drive the supervisor.
   let supervisor: Supervisor | undefined;
+  // The stack once it runs (the control API adds data nodes to it).
+  const running: { stack?: LocalStack } = {};
   const logger = pino(
     { name: 'stack', level: config.LOG_LEVEL, base: { service: 'stack' } },
     {
@@ -82,7 +84,13 @@ export async function runStack(argv: string[]): Promise<void> {
     },
   );
   const registry = createMetricsRegistry('stack');
-  const api = createControlApi({ supervisor: () => supervisor, adminKey: keys.adminKey, logger, registry });
+  const api = createControlApi({
+    supervisor: () => supervisor,
+    stack: () => running.stack,
+    adminKey: keys.adminKey,
+    logger,
+    registry,
+  });
   let server: Server | undefined;
   let controlUrl = '';
   try {
@@ -154,6 +162,7 @@ export async function runStack(argv: string[]): Promise<void> {
     return fail(`npm start: ${message}${hint}`);
   }
 
+  running.stack = stack;
   process.stdout.write(stackBanner(stack, { controlUrl, generated }));
   stack.supervisor.on((event) => {
     if (event.type === 'gave-up')

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   REPO_ROOT,
+  backupTargetProblems,
   dataVolumeProblems,
   disruptionBudgetProblems,
   ingressSources,
@@ -151,6 +152,47 @@ describe('the deploy checks catch the faults they are for', () => {
       (find) => (find('Service', 'redoubt-gateway').spec.selector['app.kubernetes.io/component'] = 'gw'),
     );
     expect(serviceProblems(svc)).toEqual(['Service redoubt-gateway: selects 0 workloads']);
+  });
+
+  it('backups: a target the worker refuses, no S3 target, a literal S3 key, a directory on the root file system, a short key', () => {
+    // kustomize's generated names carry a content hash: redoubt-backup-<hash>, redoubt-secrets-<hash>.
+    const generated = (kind: string, base: string) =>
+      production.find((o) => o.kind === kind && new RegExp(`^${base}-[a-z0-9]{10}$`).test(o.metadata.name))!
+        .metadata.name;
+    const backupConfig = (find: (kind: string, name: string) => any) =>
+      find('ConfigMap', generated('ConfigMap', 'redoubt-backup'));
+    const env = (find: (kind: string, name: string) => any) =>
+      container(find('Deployment', 'redoubt-backup-worker')).env;
+    const refused = broken(
+      (find) => (backupConfig(find).data.BACKUP_TARGETS = 't1=s3://Bad_Bucket/x,t2=/backups/t2'),
+    );
+    expect(backupTargetProblems(refused)).toEqual([expect.stringMatching(/target t1: .*bucket/i)]);
+    const local = broken((find) => (backupConfig(find).data.BACKUP_TARGETS = 't2=/backups/t2'));
+    expect(backupTargetProblems(local)).toEqual([expect.stringMatching(/no s3:\/\/ target/)]);
+    const literal = broken((find) => {
+      const e = env(find).find((x: any) => x.name === 'BACKUP_S3_T1_SECRET_ACCESS_KEY');
+      delete e.valueFrom;
+      e.value = 'x'.repeat(40);
+    });
+    expect(backupTargetProblems(literal)).toEqual([
+      expect.stringMatching(
+        /BACKUP_TARGETS .*set both BACKUP_S3_T1_ACCESS_KEY_ID and BACKUP_S3_T1_SECRET_ACCESS_KEY/,
+      ),
+    ]);
+    expect(referenceProblems(literal)).toEqual([
+      expect.stringMatching(/BACKUP_S3_T1_SECRET_ACCESS_KEY has a literal value/),
+    ]);
+    const rootfs = broken(
+      (find) => (backupConfig(find).data.BACKUP_TARGETS = 't1=s3://redoubt-backups/p,t2=/var/backups'),
+    );
+    expect(backupTargetProblems(rootfs)).toEqual([
+      expect.stringMatching(/directory target t2 .* not on a writable persistent volume/),
+    ]);
+    const shortKey = broken((find) => {
+      const secret = find('Secret', generated('Secret', 'redoubt-secrets'));
+      secret.data['backup-signing-key'] = Buffer.from('abc').toString('base64');
+    });
+    expect(backupTargetProblems(shortKey)).toEqual(['BACKUP_SIGNING_KEY is not 32 bytes as hex']);
   });
 
   it('label selectors: In, NotIn, Exists, DoesNotExist as the API server reads them', () => {

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
   REPO_ROOT,
+  backupTargetProblems,
   dataVolumeProblems,
   disruptionBudgetProblems,
   ingressSources,
@@ -89,17 +90,41 @@ describe('deploy/kubernetes overlays', () => {
       expect(wiringProblems(objects)).toEqual([]);
     });
 
-    it('the Secret holds the five generated values (no default) and nothing else', () => {
-      const secret = objects.find((o) => o.kind === 'Secret') as any;
+    it('the Secrets hold the generated values (no default) and nothing else', () => {
+      // kustomize's generated names carry a content hash: redoubt-secrets-<hash>.
+      const generated = (base: string): any =>
+        objects.find(
+          (o) => o.kind === 'Secret' && new RegExp(`^${base}-[a-z0-9]{10}$`).test(o.metadata.name),
+        );
+      const secret = generated('redoubt-secrets');
+      const decoded = (key: string) => Buffer.from(String(secret.data[key]), 'base64').toString();
       expect(Object.keys(secret.data).sort()).toEqual([
+        'admin-key',
+        'api-keys',
+        'backup-encryption-key',
+        'backup-signing-key',
+        'cluster-token',
+        'redis-password',
+        'redis-sentinel-password',
+      ]);
+      for (const key of [
         'admin-key',
         'api-keys',
         'cluster-token',
         'redis-password',
         'redis-sentinel-password',
+      ])
+        expect(decoded(key)).toMatch(/^[0-9a-f]{48}$/);
+      for (const key of ['backup-encryption-key', 'backup-signing-key'])
+        expect(decoded(key)).toMatch(/^[0-9a-f]{64}$/);
+      expect(Object.keys(generated('redoubt-backup-s3').data).sort()).toEqual([
+        'access-key-id',
+        'secret-access-key',
       ]);
-      for (const value of Object.values(secret.data))
-        expect(Buffer.from(String(value), 'base64').toString()).toMatch(/^[0-9a-f]{48}$/);
+    });
+
+    it('backups: BACKUP_TARGETS parses as the worker parses it, with an S3 target keyed from a Secret and a directory on a volume', () => {
+      expect(backupTargetProblems(objects)).toEqual([]);
     });
   });
 
@@ -119,6 +144,21 @@ describe('deploy/kubernetes overlays', () => {
     expect(find(objects, 'StatefulSet', 'redoubt-sentinel').spec.replicas).toBe(3);
     expect(objects.filter((o) => o.kind === 'PodDisruptionBudget')).toHaveLength(5);
     expect(objects.filter((o) => o.kind === 'ServiceMonitor')).toHaveLength(1);
+  });
+
+  it('backup targets: production writes to AWS S3 (virtual-host style), dev to an in-cluster MinIO (path style)', () => {
+    const targets = (objects: KubeObject[]) =>
+      (
+        objects.find(
+          (o) => o.kind === 'ConfigMap' && /^redoubt-backup-[a-z0-9]{10}$/.test(o.metadata.name),
+        ) as any
+      ).data.BACKUP_TARGETS;
+    expect(targets(overlay('production'))).toMatch(
+      /^t1=s3:\/\/redoubt-backups\/production\?region=[a-z0-9-]+,t2=\/backups\/t2$/,
+    );
+    expect(targets(overlay('dev'))).toMatch(
+      /^t1=s3:\/\/redoubt-backups\/dev\?endpoint=http:\/\/minio\.[^&]+&style=path/,
+    );
   });
 
   it('dev: one gateway, one monitor, one sentinel; data nodes may share a zone', () => {

@@ -18,5 +18,6 @@ export {
   podTemplates,
 } from './manifest-checks.js';
 export { serviceProblems, wiringProblems } from './cluster-wiring.js';
+export { backupTargetProblems } from './backup-targets.js';
 export { monitoringObjects, GENERATED_DIR } from './monitoring-objects.js';
 export { REPO_ROOT } from './repo-root.js';

@@ -61,7 +61,7 @@ export function schemaProblems(object: KubeObject): string[] {
   if (!Model) return [`${id}: no schema known for ${object.apiVersion} ${object.kind}`];
   const problems: string[] = [];
   try {
-    new Model(structuredClone(object) as never).validate();
+    new Model(asTheApiServerReadsIt(object) as never).validate();
   } catch (error) {
     problems.push(`${id}: ${(error as Error).message}`);
   }
@@ -74,6 +74,18 @@ export function schemaProblems(object: KubeObject): string[] {
     for (const path of droppedFields(object, back)) problems.push(`${id}: unknown field ${path}`);
   }
   return problems;
+}
+
+/**
+ * kustomize wraps the base64 values of a generated Secret at about 70 characters (a YAML block with line breaks);
+ * the API server's base64 decoder skips line breaks, the schema's `byte` format does not: unwrap them.
+ */
+function asTheApiServerReadsIt(object: KubeObject): KubeObject {
+  const copy = structuredClone(object);
+  const data = copy.kind === 'Secret' ? (copy.data as Record<string, unknown> | undefined) : undefined;
+  for (const [key, value] of Object.entries(data ?? {}))
+    if (typeof value === 'string') data![key] = value.replace(/[\r\n]/g, '');
+  return copy;
 }
 
 function droppedFields(original: unknown, back: unknown, path = ''): string[] {

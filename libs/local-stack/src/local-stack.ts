@@ -4,6 +4,12 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { redisEnvOf, type RedisTarget } from '@redoubt/config';
 import { RedoubtError } from '@redoubt/errors';
+import {
+  addedDataNodes,
+  dataNodeIndex,
+  forgetAddedDataNode,
+  recordAddedDataNode,
+} from './added-data-nodes.js';
 import { freePort } from './free-port.js';
 import { processStartTime } from './process-identity.js';
 import { SENTINEL_MASTER_NAME, waitForSentinelGroup } from './redis-sentinel.js';
@@ -108,6 +114,15 @@ export interface LocalStack {
   /** A process by name, with kill / crash / pause / resume / restart / stop / start. */
   process(name: string): SupervisedProcess;
   processes(): SupervisedProcess[];
+  /**
+   * Starts one more data node under the supervisor (`d<n>`: process `data-<n>`, directory `data/d<n>`,
+   * port = data-1's + n - 1 when ports are laid out, else a free one), resolves once it is ready, and
+   * records it in cluster.json so that later runs start it too. Without an id, the next free index. An id
+   * whose node already runs answers that node. It holds nothing until `redoubt node add` places it.
+   */
+  addDataNode(id?: string): Promise<StackEndpoint & { port: number; dir: string }>;
+  /** Stops a data node added at run time for good and forgets it (after `redoubt node remove`). */
+  retireDataNode(id: string): Promise<void>;
   /** Stops every process in reverse dependency order, removes stack.json and releases the home. */
   stop(): Promise<void>;
 }
@@ -150,6 +165,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     redis: options.redis ?? 'single',
   };
   const counts = instanceCounts(definition, shape);
+  // Data nodes added to an earlier run hold partitions: they start again (unless --fresh forgets them).
+  const added = options.fresh ? [] : addedDataNodes(home);
   const log = logWriter(options.log ?? 'ignore');
 
   const keys: StackKeys = {
@@ -164,9 +181,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   // Which components run, and whether their programs exist, before touching anything on disk.
   const skipped: string[] = [];
-  const planned: { component: ComponentDefinition; count: number }[] = [];
+  const planned: { component: ComponentDefinition; indices: number[] }[] = [];
   for (const [component, count] of counts) {
-    if (count === 0) continue;
+    const indices = Array.from({ length: count }, (_, i) => i + 1);
+    if (component.role === 'data')
+      for (const index of added) if (index > count && index <= component.maxInstances) indices.push(index);
+    if (indices.length === 0) continue;
     if ('app' in component.run && !existsSync(appEntry(component.run.app))) {
       if (component.optional) {
         skipped.push(component.role);
@@ -182,10 +202,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       );
     }
     if ('command' in component.run && component.run.command === 'redis-server') assertRedisServerAvailable();
-    planned.push({ component, count });
+    planned.push({ component, indices });
   }
 
-  const dataNodes = planned.find((p) => p.component.role === 'data')?.count ?? 0;
+  const dataNodes = planned.find((p) => p.component.role === 'data')?.indices.length ?? 0;
   const settings: ClusterSettings = {
     partitions: options.partitions ?? 4096,
     queuePrefix: options.queuePrefix ?? 'redoubt',
@@ -218,10 +238,29 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // Ports: as configured, else free ones; every fixed port must be free now (a clear error beats a crash loop).
     const instances: StackInstance[] = [];
     const taken = new Set<number>();
-    for (const { component, count } of planned) {
-      for (let index = 1; index <= count; index += 1) {
+    const fixedPorts = new Set<string>();
+    // A port given for the process, else the next after its first instance's given port (the layout's rule).
+    const fixedPortOf = (component: ComponentDefinition, index: number): number => {
+      const given = options.ports?.[component.name(index)];
+      if (given) return given;
+      const first = index > 1 ? options.ports?.[component.name(1)] : undefined;
+      return first ? first + index - 1 : 0;
+    };
+    const instanceOf = (component: ComponentDefinition, index: number, port: number): StackInstance => ({
+      role: component.role,
+      index,
+      name: component.name(index),
+      id: component.id(index),
+      port,
+      url: `${component.scheme}://127.0.0.1:${port}`,
+      dir: component.stateDir ? join(home, component.stateDir(index)) : undefined,
+      log: join(paths.logs, `${component.name(index)}.log`),
+    });
+    for (const { component, indices } of planned) {
+      for (const index of indices) {
         const name = component.name(index);
-        const fixed = options.ports?.[name] ?? 0;
+        const fixed = fixedPortOf(component, index);
+        if (fixed !== 0) fixedPorts.add(name);
         if (fixed !== 0 && taken.has(fixed))
           throw new RedoubtError(
             'CONFIG_INVALID',
@@ -230,22 +269,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         let port = fixed;
         while (port === 0 || taken.has(port)) port = await freePort();
         taken.add(port);
-        const dir = component.stateDir ? join(home, component.stateDir(index)) : undefined;
-        instances.push({
-          role: component.role,
-          index,
-          name,
-          id: component.id(index),
-          port,
-          url: `${component.scheme}://127.0.0.1:${port}`,
-          dir,
-          log: join(paths.logs, `${name}.log`),
-        });
+        instances.push(instanceOf(component, index, port));
       }
     }
     const busy: StackInstance[] = [];
     for (const instance of instances) {
-      if (options.ports?.[instance.name] && !(await portFree(instance.port))) busy.push(instance);
+      if (fixedPorts.has(instance.name) && !(await portFree(instance.port))) busy.push(instance);
     }
     if (busy.length > 0)
       throw new RedoubtError(
@@ -299,33 +328,33 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       restartPolicy: options.restartPolicy,
       stopGraceMs: options.stopGraceMs,
     });
-    for (const { component } of planned) {
-      for (const instance of byRole(component.role)) {
-        if (instance.dir) mkdirSync(instance.dir, { recursive: true });
-        const file = createWriteStream(instance.log, { flags: 'w', mode: 0o600 });
-        logStreams.push(file);
-        const run = component.run;
-        const service = new ServiceProcess({
-          name: instance.name,
-          ...('app' in run ? { app: run.app } : { command: run.command, args: run.args(instance, context) }),
-          env: component.env(instance, context),
-          ...(component.readiness === 'http'
-            ? { readyUrl: `${instance.url}/readyz` }
-            : { readyPort: instance.port }),
-          readyTimeoutMs: options.readyTimeoutMs,
-          detached: true,
-          log: (line, stream) => {
-            file.write(line + '\n');
-            log.child(instance.name, line, stream);
-          },
-        });
-        supervisor.add(service, {
-          role: component.role,
-          tier: component.tier,
-          restartPolicy: component.restartPolicy?.(shape),
-        });
-      }
-    }
+    const supervise = (component: ComponentDefinition, instance: StackInstance): SupervisedProcess => {
+      if (instance.dir) mkdirSync(instance.dir, { recursive: true });
+      const file = createWriteStream(instance.log, { flags: 'w', mode: 0o600 });
+      logStreams.push(file);
+      const run = component.run;
+      const service = new ServiceProcess({
+        name: instance.name,
+        ...('app' in run ? { app: run.app } : { command: run.command, args: run.args(instance, context) }),
+        env: component.env(instance, context),
+        ...(component.readiness === 'http'
+          ? { readyUrl: `${instance.url}/readyz` }
+          : { readyPort: instance.port }),
+        readyTimeoutMs: options.readyTimeoutMs,
+        detached: true,
+        log: (line, stream) => {
+          file.write(line + '\n');
+          log.child(instance.name, line, stream);
+        },
+      });
+      return supervisor.add(service, {
+        role: component.role,
+        tier: component.tier,
+        restartPolicy: component.restartPolicy?.(shape),
+      });
+    };
+    for (const { component } of planned)
+      for (const instance of byRole(component.role)) supervise(component, instance);
 
     options.onSupervisor?.(supervisor);
     const startedAt = new Date().toISOString();
@@ -357,8 +386,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         dataNodes: endpoints('data'),
         gateways: endpoints('gateway'),
         ...(backups ? { backups } : {}),
-        processes: instances.map((instance) => {
-          const status = supervisor.get(instance.name).status();
+        processes: instances.flatMap((instance) => {
+          const member = supervisor.find(instance.name);
+          if (!member) return [];
+          const status = member.status();
           return {
             name: instance.name,
             role: instance.role,
@@ -426,6 +457,65 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     let stopping: Promise<void> | undefined;
     const endpoint = (i: StackInstance): StackEndpoint => ({ id: i.id, name: i.name, url: i.url });
+    const dataComponent = definition.components.find((c) => c.role === 'data');
+    // One change of the data tier at a time: two adds must not pick the same index or port.
+    let changing: Promise<unknown> = Promise.resolve();
+    const serially = <T>(change: () => Promise<T>): Promise<T> => {
+      const next = changing.then(change);
+      changing = next.catch(() => undefined);
+      return next;
+    };
+    const addDataNode = async (id?: string) => {
+      if (!dataComponent) throw new RedoubtError('CONFIG_INVALID', 'this stack has no data nodes to add to');
+      if (phase !== 'running' || stopping)
+        throw new RedoubtError('FAULT_REFUSED', `the stack is ${stopping ? 'stopping' : phase}`);
+      const running = byRole('data');
+      const index = id
+        ? dataNodeIndex(id, dataComponent.maxInstances)
+        : Math.max(0, ...running.map((i) => i.index)) + 1;
+      if (index > dataComponent.maxInstances)
+        throw new RedoubtError(
+          'INVALID_ARGUMENT',
+          `the local stack runs at most ${dataComponent.maxInstances} data nodes`,
+        );
+      let instance = running.find((i) => i.index === index);
+      if (!instance) {
+        let port = fixedPortOf(dataComponent, index);
+        if (port !== 0 && (instances.some((i) => i.port === port) || !(await portFree(port))))
+          throw new RedoubtError(
+            'CONFIG_INVALID',
+            `port ${port} for ${dataComponent.name(index)} is in use on 127.0.0.1; stop what uses it or add another index`,
+            { port },
+          );
+        while (port === 0 || instances.some((i) => i.port === port)) port = await freePort();
+        instance = instanceOf(dataComponent, index, port);
+        instances.push(instance);
+        supervise(dataComponent, instance);
+        log.stack(`adding data node ${instance.id} (${instance.name}) on ${instance.url}`, 'info');
+      }
+      const member = supervisor.get(instance.name);
+      if (member.status().state !== 'running') await member.perform('start');
+      recordAddedDataNode(home, index);
+      scheduleWrite();
+      return { ...endpoint(instance), port: instance.port, dir: instance.dir ?? '' };
+    };
+    const retireDataNode = async (id: string) => {
+      if (!dataComponent) throw new RedoubtError('CONFIG_INVALID', 'this stack has no data nodes');
+      const index = dataNodeIndex(id, dataComponent.maxInstances);
+      const instance = byRole('data').find((i) => i.index === index);
+      if (!instance) throw new RedoubtError('NODE_NOT_FOUND', `no data node ${id} in this stack`, { id });
+      if (!addedDataNodes(home).includes(index))
+        throw new RedoubtError(
+          'FAULT_REFUSED',
+          `${id} is one of the data nodes the stack starts with (--data-nodes); only nodes added at run time are retired`,
+          { id },
+        );
+      instances.splice(instances.indexOf(instance), 1);
+      await supervisor.remove(instance.name);
+      forgetAddedDataNode(home, index);
+      scheduleWrite();
+      log.stack(`retired data node ${id}; its directory ${instance.dir} is kept`, 'info');
+    };
     return {
       home,
       stackFile: paths.stackFile,
@@ -433,7 +523,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       settings,
       redisUrl,
       redis: redisTarget,
-      dataNodes: byRole('data').map(endpoint),
+      get dataNodes() {
+        return byRole('data').map(endpoint);
+      },
       gateways: byRole('gateway').map(endpoint),
       instances,
       skipped,
@@ -441,6 +533,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       supervisor,
       process: (name) => supervisor.get(name),
       processes: () => supervisor.processes(),
+      addDataNode: (id) => serially(() => addDataNode(id)),
+      retireDataNode: (id) => serially(() => retireDataNode(id)),
       stop: () =>
         (stopping ??= (async () => {
           phase = 'stopping';

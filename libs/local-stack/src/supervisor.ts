@@ -64,6 +64,13 @@ export class Supervisor {
     return member;
   }
 
+  /** Stops a process for good (SIGTERM, then SIGKILL after the grace) and stops supervising it. */
+  async remove(name: string, graceMs = this.stopGraceMs): Promise<void> {
+    const member = this.get(name);
+    await member.stop(graceMs);
+    this.members.delete(name);
+  }
+
   /** Subscribes to state changes, crashes, scheduled restarts and give-ups; returns the unsubscribe. */
   on(listener: (event: SupervisorEvent) => void): () => void {
     this.listeners.add(listener);

@@ -86,6 +86,12 @@ export interface RecoveryDeps {
   dataNode: (address: NodeAddress) => DataNodeApi;
   logger: Logger;
   observer?: RecoveryObserver;
+  /**
+   * How the orchestrator calls a data node known only at run time (added by an operator, or read back from
+   * membership): the monitor's naming rules (`orchestratorName`: `d4` -> `data-4` under the local
+   * supervisor, the URL's host under Docker or Kubernetes). Default: the node id.
+   */
+  orchestratorNameOf?: (service: { name: string; url: string }) => string;
 }
 
 const ACTIONS_IDEMPOTENT: readonly RuntimeAction[] = ['start', 'unpause', 'reconnect'];
@@ -790,9 +796,9 @@ export class RecoveryController {
       name: change.node,
       kind: 'data',
       url: change.url.replace(/\/+$/, ''),
-      orchestratorName: existing
-        ? (this.services.get(change.node)?.orchestratorName ?? change.node)
-        : change.node,
+      orchestratorName:
+        (existing ? this.services.get(change.node)?.orchestratorName : undefined) ??
+        this.orchestratorNameOf(change.node, change.url),
       zone: change.zone ?? existing?.zone ?? change.node,
       weight: change.weight ?? existing?.weight ?? 1,
     };
@@ -921,7 +927,7 @@ export class RecoveryController {
           name: record.id,
           kind: 'data',
           url: record.url,
-          orchestratorName: record.id,
+          orchestratorName: this.orchestratorNameOf(record.id, record.url),
           zone: record.zone,
           weight: record.weight,
         });
@@ -1061,6 +1067,10 @@ export class RecoveryController {
     this.incidents.drop(id, reason);
     this.unwatch_(id);
     await this.deps.registry.removeNode(id).catch(() => undefined);
+  }
+
+  private orchestratorNameOf(node: string, url: string): string {
+    return this.deps.orchestratorNameOf?.({ name: node, url: url.replace(/\/+$/, '') }) ?? node;
   }
 
   private watch(service: WatchedService): void {

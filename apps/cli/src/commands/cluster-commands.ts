@@ -10,6 +10,7 @@ import {
   type PlacementView,
 } from './cluster/cluster-tables.js';
 import { backupHealth, renderBackupHealth } from './cluster/backup-health.js';
+import { LocalSupervisor } from './cluster/local-supervisor.js';
 import { MonitorClient } from './cluster/monitor-client.js';
 import { resolveMonitorTarget } from './cluster/monitor-target.js';
 
@@ -177,23 +178,38 @@ export function registerClusterCommands(program: Command): void {
     },
   ] as const;
   for (const change of idOnlyChanges) {
-    withTarget(
+    const command = withTarget(
       node
         .command(change.name)
         .description(change.description)
         .argument('<id>', 'node id')
         .option('-y, --yes', 'apply without asking')
         .option('--force', 'apply even while moves of an earlier change are pending'),
-    ).action(async (id: string, flags: { yes?: boolean; force?: boolean }, command: Command) => {
-      await previewThenApply(command, { action: change.name, node: id }, change.apply(id), flags);
-    });
+    );
+    if (change.name === 'remove')
+      command.option(
+        '--stop',
+        'local stack (npm start): once the node is drained and forgotten, stop its process for good',
+      );
+    command.action(
+      async (id: string, flags: { yes?: boolean; force?: boolean; stop?: boolean }, cmd: Command) => {
+        // Refuse before changing anything when --stop has no local stack to stop the node in.
+        const local = flags.stop ? LocalSupervisor.find() : undefined;
+        await previewThenApply(cmd, { action: change.name, node: id }, change.apply(id), flags);
+        if (local) await stopWhenForgotten(cmd, local, id);
+      },
+    );
   }
   withTarget(
     node
       .command('add')
-      .description('add a running data node and move its share of partitions to it')
+      .description('add a data node and move its share of partitions to it')
       .argument('<id>', 'node id')
-      .requiredOption('--url <url>', 'where it listens, e.g. http://127.0.0.1:7104')
+      .option('--url <url>', 'where the running node listens, e.g. http://redoubt-data-3.redoubt-data:7101')
+      .option(
+        '--start',
+        'local stack (npm start): start the node first, supervised (id d<n>, its port and directory), then add it',
+      )
       .option('--zone <zone>', "its failure domain (default: its id; on Kubernetes, its pod's zone)")
       .option('--weight <w>', 'its capacity weight (default 1)', positiveNumber)
       .option('-y, --yes', 'apply without asking')
@@ -201,16 +217,69 @@ export function registerClusterCommands(program: Command): void {
   ).action(
     async (
       id: string,
-      flags: { url: string; zone?: string; weight?: number; yes?: boolean; force?: boolean },
+      flags: {
+        url?: string;
+        start?: boolean;
+        zone?: string;
+        weight?: number;
+        yes?: boolean;
+        force?: boolean;
+      },
       command: Command,
     ) => {
+      if (Boolean(flags.url) === Boolean(flags.start))
+        throw new RedoubtError(
+          'INVALID_ARGUMENT',
+          flags.url
+            ? '--url and --start exclude each other: --start makes the local stack start the node and knows its URL'
+            : 'give --url <url> of a running data node, or --start to have the local stack (npm start) start it',
+        );
+      if (flags.start) LocalSupervisor.checkId(id);
+      const local = flags.start ? LocalSupervisor.find() : undefined;
+      const json = Boolean(command.optsWithGlobals<TargetFlags>().json);
       await previewThenApply(
         command,
         { action: 'add', node: id, zone: flags.zone, weight: flags.weight },
-        (client, guard) =>
-          client.post('/v1/nodes', { id, url: flags.url, zone: flags.zone, weight: flags.weight, ...guard }),
+        async (client, guard) => {
+          // Started only once the change is confirmed: a preview alone changes nothing anywhere.
+          const started = local ? await local.startDataNode(id) : undefined;
+          if (started && !json)
+            process.stdout.write(
+              `\nstarted ${started.id} (process ${started.name}) on ${started.url}, data in ${started.dir}; ` +
+                'supervised, and started again by every later npm start\n',
+            );
+          const url = started?.url ?? flags.url!;
+          const result = await client.post<{ epoch: number; preview: ChangePreview | null }>('/v1/nodes', {
+            id,
+            url,
+            zone: flags.zone,
+            weight: flags.weight,
+            ...guard,
+          });
+          return { ...result, ...(started ? { started } : {}) };
+        },
         flags,
       );
     },
   );
+}
+
+/**
+ * `node remove --stop`: the removal drains the node first (moves, then forget); its process is stopped only
+ * once the monitor no longer lists it, so no replica is lost with it.
+ */
+async function stopWhenForgotten(command: Command, local: LocalSupervisor, id: string): Promise<void> {
+  const { client, json } = clientFor(command);
+  let shown = -1;
+  for (;;) {
+    const status = await client.get<ClusterStatus>('/v1/cluster?events=0');
+    if (!status.nodes.some((n) => n.id === id)) break;
+    const pending = status.redundancy.pendingMoves;
+    if (pending !== shown && !json)
+      process.stdout.write(`waiting for ${id} to be drained: ${pending} moves pending\n`);
+    shown = pending;
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+  await local.retireDataNode(id);
+  print(json, { retired: id }, () => `${id} is drained and forgotten; its process is stopped for good\n`);
 }
