@@ -74,4 +74,19 @@ describe('LatencyPacer', () => {
     await waited;
     expect(performance.now() - started).toBeLessThan(100);
   });
+
+  it('never allows more than a cap set below the floor', async () => {
+    const throttle = new TransferThrottle(0);
+    const pacer = new LatencyPacer({
+      throttle,
+      probe: async () => 3,
+      targetRatio: 2,
+      maxBytesPerSecond: 0.5 * MB,
+      minBytesPerSecond: 2 * MB,
+    });
+    pacer.start();
+    for (let i = 0; i < 10; i++) await pacer.step();
+    pacer.stop();
+    expect(throttle.bytesPerSecond).toBe(0.5 * MB);
+  });
 });

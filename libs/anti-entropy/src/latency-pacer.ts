@@ -46,8 +46,12 @@ export class LatencyPacer {
   /** Probes to wait after a cut before judging again: until the recent ones all saw the new rate. */
   private cooldown = 0;
 
+  private readonly floor: number;
+
   constructor(private readonly options: LatencyPacerOptions) {
-    this.rate = Math.max(options.minBytesPerSecond, options.maxBytesPerSecond / 8);
+    // A cap below the floor wins: the pacer never allows more than the configured cap.
+    this.floor = Math.min(options.minBytesPerSecond, options.maxBytesPerSecond);
+    this.rate = Math.max(this.floor, options.maxBytesPerSecond / 8);
   }
 
   get bytesPerSecond(): number {
@@ -93,7 +97,7 @@ export class LatencyPacer {
       this.cooldown = RECENT;
     } else if (recent < limit * 0.7)
       next = this.rate + Math.max(this.options.minBytesPerSecond, this.rate / 20);
-    next = Math.min(this.options.maxBytesPerSecond, Math.max(this.options.minBytesPerSecond, next));
+    next = Math.min(this.options.maxBytesPerSecond, Math.max(this.floor, next));
     if (next !== this.rate) {
       this.rate = next;
       this.options.throttle.setRate(next);
