@@ -32,7 +32,7 @@ export const workerConfigSchema = z
     /**
      * Pacing of transfers against client latency (src/repair-pacing.ts): the rate is cut while a probe
      * read of the data nodes takes more than this many times its quiet baseline; 0 = no pacing (the
-     * fixed BANDWIDTH_LIMIT_MB_S alone). 2 keeps client p99 within 3x during a rebuild (bench:repair).
+     * fixed BANDWIDTH_LIMIT_MB_S alone). 2 aims at client p99 within 3x during a rebuild (bench:repair).
      */
     REPAIR_MAX_LATENCY_RATIO: z.coerce
       .number()
