@@ -7,6 +7,7 @@
 //
 //   npm run bench:repair -w @redoubt/backup-worker
 //   BENCH_REPAIR_BYTES=100000000 npm run bench:repair -w @redoubt/backup-worker     (a quick run)
+//   BENCH_REPAIR_PACING=0 npm run bench:repair      (the rebuild unpaced, as before the latency pacer)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +35,8 @@ const params = {
   loadSeconds: envNumber('BENCH_LOAD_SECONDS', 15),
   writeShare: 0.1,
   deadlineMs: envNumber('BENCH_DEADLINE_MS', 30 * 60_000),
+  /** The worker's REPAIR_MAX_LATENCY_RATIO: 2 by default (paced), 0 for the unpaced rebuild of before. */
+  pacingRatio: Number(process.env.BENCH_REPAIR_PACING ?? 2),
 };
 const records = Math.ceil(params.bytes / params.valueBytes);
 const started = performance.now();
@@ -101,6 +104,7 @@ try {
       REPLICAS: '3',
       REPAIR_CONCURRENCY: String(params.repairConcurrency),
       BANDWIDTH_LIMIT_MB_S: '0',
+      REPAIR_MAX_LATENCY_RATIO: String(params.pacingRatio),
       ANTI_ENTROPY_EVERY_MS: '0',
       SCRUB_EVERY_MS: '0',
       LOG_LEVEL: 'warn',
@@ -201,7 +205,14 @@ try {
       loadAverageAtStart: loadAtStart,
       loadAverageAtEnd: os.loadavg()[0],
     },
-    parameters: { ...params, records, nodes: 3, replicas: 3, bandwidthLimit: 'none' },
+    parameters: {
+      ...params,
+      records,
+      nodes: 3,
+      replicas: 3,
+      bandwidthLimit: 'none',
+      pacing: params.pacingRatio > 0 ? `latency pacer, ratio ${params.pacingRatio}` : 'none',
+    },
     fill: { bytesPerNode: stored.bytes, recordsPerNode: stored.records, seconds: fillSeconds },
     rawCopyBaseline: raw,
     rebuild: {
@@ -232,6 +243,11 @@ try {
     `| ${(rebuild.bytes / MiB).toFixed(0)} MiB | ${rebuild.MBps.toFixed(1)} | ${rebuild.recordsPerSecond.toFixed(0)} | ` +
       `${result.rebuild.ratioToRawCopy.toFixed(2)}x | ${result.rebuild.ratioToTarget.toFixed(2)}x | ${result.rebuild.ratioToCassandraDefaultCap.toFixed(2)}x | ` +
       `${baseline.p99Ms.toFixed(2)} ms | ${during.p99Ms.toFixed(2)} ms | ${result.clientLatency.p99RatioToBaseline.toFixed(2)}x |`,
+  );
+  console.log(
+    `\nclient p99 during the rebuild: ${during.p99Ms.toFixed(2)} ms against ${baseline.p99Ms.toFixed(2)} ms without: ` +
+      `${result.clientLatency.p99RatioToBaseline.toFixed(2)}x (objective: within 3x; pacing: ${result.parameters.pacing}); ` +
+      `time back to R (every replica of the wiped node rebuilt): ${rebuildSeconds.toFixed(1)} s`,
   );
   console.log(`\nwritten ${file}`);
 } finally {

@@ -27,6 +27,7 @@ import {
   type ProcessorDeps,
 } from './job-processors.js';
 import { placementFromNodes } from '@redoubt/placement';
+import { startRepairPacing } from './repair-pacing.js';
 import { createWorkerApp } from './worker-app.js';
 import type { WorkerConfig } from './worker-config.js';
 import { WorkerMetrics } from './worker-metrics.js';
@@ -80,6 +81,7 @@ export function assembleWorker(
   });
   const cluster = clusterViewOfMap(map);
   const throttle = new TransferThrottle(config.BANDWIDTH_LIMIT_MB_S * 1_000_000);
+  const pacing = startRepairPacing(config, cluster, throttle, logger, registry);
 
   // One connection for the probe, the producer (sweep fan-out) and the board's queues; the workers and
   // their watchdogs have their own, so a wedged worker connection never hides behind a healthy one.
@@ -291,6 +293,7 @@ export function assembleWorker(
     async close() {
       clearInterval(scheduleTimer);
       probe.stop();
+      pacing?.stop();
       // Let short jobs finish; then abort the long ones (they are retried, and resume from the digests).
       const closing = Promise.all(supervisors.map((s) => s.close()));
       const timer = setTimeout(() => shutdown.abort(new Error('backup-worker shutting down')), 5_000);

@@ -33,6 +33,17 @@ export const workerConfigSchema = z
     BACKUP_MAX_SHARE: z.coerce.number().gt(0).max(1).default(0.125),
     /** Cap on data moved by this worker (all jobs together), MB/s (10^6 bytes); 0 = no cap. */
     BANDWIDTH_LIMIT_MB_S: z.coerce.number().min(0).default(100),
+    /**
+     * Pacing of transfers against client latency (src/repair-pacing.ts): the rate is cut while a probe
+     * read of the data nodes takes more than this many times its quiet baseline; 0 = no pacing (the
+     * fixed BANDWIDTH_LIMIT_MB_S alone). 2 aims at client p99 within 3x during a rebuild (bench:repair).
+     */
+    REPAIR_MAX_LATENCY_RATIO: z.coerce
+      .number()
+      .refine((n) => n === 0 || n >= 1.1, 'must be 0 (off) or at least 1.1')
+      .default(2),
+    /** The pacer's floor, MB/s: a rebuild always progresses, however busy the clients. */
+    REPAIR_MIN_MB_S: z.coerce.number().gt(0).default(2),
     /** Full anti-entropy sweep cadence; 0 = no scheduled sweep. */
     ANTI_ENTROPY_EVERY_MS: env.nonNegativeInt().default(300_000),
     /** Scrub of every node cadence; 0 = no scheduled scrub. */

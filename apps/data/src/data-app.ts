@@ -3,6 +3,7 @@ import { isRedoubtError } from '@redoubt/errors';
 import { INTERNAL_PREFIX } from '@redoubt/cluster-client';
 import { createServiceApp, finishServiceApp, requireClusterToken } from '@redoubt/http-kit';
 import type { RecordStore } from '@redoubt/storage';
+import type { FaultyFileSystem } from '@redoubt/storage/testing';
 import type { Logger, Registry } from '@redoubt/telemetry';
 import type { DataConfig } from './data-config.js';
 import type { DataMetrics } from './data-metrics.js';
@@ -19,6 +20,8 @@ export interface DataAppParts {
   metrics: DataMetrics;
   /** Runs before everything else (main.ts passes the shutdown connection drain). */
   drain?: RequestHandler;
+  /** With test hooks on (and the log engine): the store's fault-injecting file layer. */
+  disk?: FaultyFileSystem;
 }
 
 /**
@@ -26,20 +29,33 @@ export interface DataAppParts {
  * under /internal/v1 behind the cluster token (docs/internal-protocol.md). The batch route, the hot path,
  * is answered in front of this app (batch-handler.ts, served first by main.ts).
  */
-export function createDataApp({ config, store, logger, registry, metrics, drain }: DataAppParts): Express {
+export function createDataApp({
+  config,
+  store,
+  logger,
+  registry,
+  metrics,
+  drain,
+  disk,
+}: DataAppParts): Express {
   const app = createServiceApp({
     service: 'data',
     logger,
     registry,
     ready: () => store.isOpen(),
-    readiness: () => ({ node: config.NODE_ID, partitions: store.partitions }),
+    // A store that failed a write or flush (fail stop) is not open: 503, and the body says why.
+    readiness: () => ({
+      node: config.NODE_ID,
+      partitions: store.partitions,
+      store: store.isOpen() ? 'open' : 'refusing writes after a disk failure, or closed: restart the node',
+    }),
   });
   if (drain) app.use(drain);
   app.use(INTERNAL_PREFIX, requestMetrics(metrics), requireClusterToken(config.CLUSTER_TOKEN));
   addRecordRoutes(app, store, metrics);
   addPartitionRoutes(app, store, logger);
   addStreamRoutes(app, store, metrics, logger);
-  if (config.DATA_ENABLE_TEST_HOOKS) addTestHooks(app, store, logger);
+  if (config.DATA_ENABLE_TEST_HOOKS) addTestHooks(app, store, logger, disk);
   app.use(rememberErrorCode);
   finishServiceApp(app, logger);
   return app;

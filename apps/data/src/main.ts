@@ -7,6 +7,7 @@ import {
   servePlainRoutesFirst,
 } from '@redoubt/http-kit';
 import { RecordStore } from '@redoubt/storage';
+import { FaultyFileSystem } from '@redoubt/storage/testing';
 import { createLogger, createMetricsRegistry } from '@redoubt/telemetry';
 import { dataConfigSchema } from './data-config.js';
 import { guardFutureVersions } from './version-guard.js';
@@ -20,6 +21,10 @@ const logger = createLogger('data', config.LOG_LEVEL).child({ node: config.NODE_
 const registry = createMetricsRegistry('data', { node: config.NODE_ID });
 const metrics = createDataMetrics(registry);
 
+// Test hooks only: the log engine's file layer that fails on demand (POST /internal/v1/test/disk-fault),
+// from storage's testing entry point. Without test hooks the store runs on plain node:fs.
+const disk =
+  config.DATA_ENABLE_TEST_HOOKS && config.STORE_ENGINE === 'log' ? new FaultyFileSystem() : undefined;
 let store: RecordStore;
 try {
   store = RecordStore.open({
@@ -27,6 +32,7 @@ try {
     partitions: config.PARTITIONS,
     engine: config.STORE_ENGINE,
     observer: metrics.observer,
+    fileSystem: disk,
   });
 } catch (error) {
   logger.fatal({ err: error, dir: config.DATA_DIR }, 'could not open the record store');
@@ -51,7 +57,7 @@ void store.recovery.then((aggregates) => {
 });
 
 const drain = createConnectionDrain();
-const app = createDataApp({ config, store, logger, registry, metrics, drain: drain.middleware });
+const app = createDataApp({ config, store, logger, registry, metrics, drain: drain.middleware, disk });
 const { server, port } = await listen(app, config.DATA_PORT, config.DATA_HOST);
 drain.attach();
 const authFailures = createAuthFailureReporter(registry, logger);

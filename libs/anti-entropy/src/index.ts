@@ -6,6 +6,7 @@ export {
   DEFAULT_STREAM_TIMEOUT_MS,
 } from './anti-entropy-context.js';
 export { TransferThrottle } from './transfer-throttle.js';
+export { LatencyPacer, type LatencyPacerOptions } from './latency-pacer.js';
 export { recordBytes } from './record-size.js';
 export {
   planBucketBatches,

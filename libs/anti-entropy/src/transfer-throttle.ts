@@ -26,16 +26,50 @@ export class TransferThrottle {
   private seq = 0;
   private timer: NodeJS.Timeout | undefined;
 
+  private rate: number;
+  private burst: number;
+
   /** `bytesPerSecond` 0 (or less) means unlimited. */
-  constructor(
-    readonly bytesPerSecond: number,
-    readonly burstBytes = Math.max(Math.floor(bytesPerSecond / 4), 256 * 1024),
-  ) {
-    this.tokens = burstBytes;
+  constructor(bytesPerSecond: number, burstBytes?: number) {
+    this.rate = bytesPerSecond;
+    this.burst = burstBytes ?? burstFor(bytesPerSecond);
+    this.tokens = this.burst;
+  }
+
+  get bytesPerSecond(): number {
+    return this.rate;
+  }
+
+  get burstBytes(): number {
+    return this.burst;
   }
 
   get unlimited(): boolean {
-    return !(this.bytesPerSecond > 0);
+    return !(this.rate > 0);
+  }
+
+  /**
+   * Changes the rate from now on (the latency pacer turns it down while clients suffer, up while they
+   * do not); 0 lifts the cap and releases every waiter. Bytes already taken are not given back.
+   */
+  setRate(bytesPerSecond: number): void {
+    if (!this.unlimited) this.refill();
+    else this.refilledAt = performance.now();
+    this.rate = bytesPerSecond;
+    this.burst = burstFor(bytesPerSecond);
+    this.tokens = Math.min(this.tokens, this.burst);
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.unlimited) {
+      for (const waiter of this.waiters.splice(0)) {
+        if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort);
+        waiter.resolve();
+      }
+      return;
+    }
+    this.schedule();
   }
 
   /** Resolves when `bytes` may be moved. */
@@ -94,13 +128,13 @@ export class TransferThrottle {
     const now = performance.now();
     const elapsed = (now - this.refilledAt) / 1000;
     this.refilledAt = now;
-    this.tokens = Math.min(this.burstBytes, this.tokens + elapsed * this.bytesPerSecond);
+    this.tokens = Math.min(this.burst, this.tokens + elapsed * this.rate);
   }
 
   private schedule(): void {
     if (this.timer || this.waiters.length === 0) return;
     const deficit = Math.max(0, -this.tokens) + 1;
-    const waitMs = Math.max(1, Math.ceil((deficit / this.bytesPerSecond) * 1000));
+    const waitMs = Math.max(1, Math.ceil((deficit / this.rate) * 1000));
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.drain();
@@ -118,4 +152,8 @@ export class TransferThrottle {
     }
     this.schedule();
   }
+}
+
+function burstFor(bytesPerSecond: number): number {
+  return Math.max(Math.floor(bytesPerSecond / 4), 256 * 1024);
 }

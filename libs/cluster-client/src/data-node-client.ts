@@ -29,6 +29,7 @@ import {
   type BatchOp,
   type BatchResponse,
   type BatchResult,
+  type TestDiskFaultRequest,
 } from './internal-protocol.js';
 import { fromHttpStatus, fromTransportError, fromWireError } from './transport-errors.js';
 
@@ -206,6 +207,14 @@ export class DataNodeClient implements DataNodeApi {
       options,
       this.timeoutMs,
     );
+  }
+
+  /**
+   * FOR TESTS: arms a disk fault on the node (its log engine's file layer fails the next write, flush or
+   * delete with EIO or ENOSPC). Only nodes started with DATA_ENABLE_TEST_HOOKS=true have the endpoint.
+   */
+  async diskFaultForTest(fault: TestDiskFaultRequest, options: RequestOptions = {}): Promise<void> {
+    await this.call('POST', internalPaths.testDiskFault, encodeMessage(fault), options, this.timeoutMs);
   }
 
   async ready(options: RequestOptions = {}): Promise<boolean> {

@@ -53,6 +53,7 @@ export {
   type BatchResult,
   type ScrubRequest,
   type TestCorruptRequest,
+  type TestDiskFaultRequest,
   type WireError,
 } from './internal-protocol.js';
 export { fromHttpStatus, fromTransportError, fromWireError } from './transport-errors.js';

@@ -19,6 +19,7 @@ export const internalPaths = {
   partitions: `${INTERNAL_PREFIX}/partitions`,
   scrub: `${INTERNAL_PREFIX}/scrub`,
   testCorrupt: `${INTERNAL_PREFIX}/test/corrupt`,
+  testDiskFault: `${INTERNAL_PREFIX}/test/disk-fault`,
   partition: (partition: number) => `${INTERNAL_PREFIX}/partitions/${partition}`,
   record: (partition: number, key: string) =>
     `${INTERNAL_PREFIX}/partitions/${partition}/records/${encodeURIComponent(key)}`,
@@ -53,6 +54,15 @@ export interface ScrubRequest {
 export interface TestCorruptRequest {
   partition: number;
   key: string;
+}
+
+/** FOR TESTS: a disk fault to arm on a data node started with test hooks (libs/storage FaultyFileSystem). */
+export interface TestDiskFaultRequest {
+  op: 'write' | 'fsync' | 'unlink';
+  code: 'EIO' | 'ENOSPC';
+  after?: number;
+  times?: number;
+  short?: boolean;
 }
 
 /** Batches a server accepts at most (body bytes); clients stay well below. */

@@ -45,6 +45,10 @@ export const errorCatalogue = {
   },
   WRONG_PARTITION: { kind: 'invalid', summary: 'the key does not belong to the given partition' },
   STORE_UNAVAILABLE: { kind: 'unavailable', summary: 'the storage engine is not open' },
+  STORE_FAILED: {
+    kind: 'unavailable',
+    summary: 'a disk write or flush failed; the node takes no writes until it restarts',
+  },
   FRAME_INVALID: { kind: 'invalid', summary: 'an internal protocol frame is malformed' },
 
   // replication and quorum

@@ -1,6 +1,7 @@
 import { closeSync, fdatasyncSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { RedoubtError } from '@redoubt/errors';
 import { forEachFrame } from './log-frame.js';
+import { nodeFileSystem } from './log-file-system.js';
 import { listSegments, readDrops, segmentPath } from './log-files.js';
 import { damageStoredRecord } from './record-layout.js';
 
@@ -16,9 +17,9 @@ export function damageInLog(
   key: string,
   part: 'value' | 'header',
 ): void {
-  const dropped = readDrops(dir).get(partition) ?? 0;
+  const dropped = readDrops(nodeFileSystem, dir).get(partition) ?? 0;
   let found: { path: string; at: number; length: number; seq: number } | undefined;
-  for (const id of listSegments(dir)) {
+  for (const id of listSegments(nodeFileSystem, dir)) {
     const path = segmentPath(dir, id);
     forEachFrame(readFileSync(path), partitions, (head, at) => {
       const current = head.partition === partition && head.key === key && head.seq >= dropped;

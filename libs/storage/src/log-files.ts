@@ -1,22 +1,13 @@
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  writeSync,
-} from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { RedoubtError } from '@redoubt/errors';
+import type { LogFileSystem } from './log-file-system.js';
 
 /**
  * The files of the log engine's directory (`<store>/log`): numbered segments, the format marker and
  * the partition drop markers. Small files are replaced atomically (temporary file, fsync, rename,
  * fsync of the directory); a new segment's directory entry is made durable before anything is
- * acknowledged from it.
+ * acknowledged from it. Every call goes through a `LogFileSystem` (log-file-system.ts), the tests' seam.
  */
 export const LOG_DIR = 'log';
 const SEGMENT_NAME = /^(\d{10})\.seg$/;
@@ -44,18 +35,18 @@ export function segmentPath(dir: string, id: number): string {
 }
 
 /** Segment ids in the directory, ascending. */
-export function listSegments(dir: string): number[] {
+export function listSegments(fs: LogFileSystem, dir: string): number[] {
   const ids: number[] = [];
-  for (const name of readdirSync(dir)) {
+  for (const name of fs.readdirSync(dir)) {
     const match = SEGMENT_NAME.exec(name);
     if (match) ids.push(Number(match[1]));
   }
   return ids.sort((a, b) => a - b);
 }
 
-export function openSegment(dir: string, id: number): Segment {
+export function openSegment(fs: LogFileSystem, dir: string, id: number): Segment {
   const path = segmentPath(dir, id);
-  return new Segment(id, path, openSync(path, 'r+'));
+  return new Segment(id, path, fs.openSync(path, 'r+'));
 }
 
 /**
@@ -63,26 +54,39 @@ export function openSegment(dir: string, id: number): Segment {
  * grow as they are written: zero-filling them ahead of use was measured (docs/decisions/0006) and gave
  * the same throughput with a worse p99 (the fill's writes and flush compete with the groups' fdatasync).
  */
-export function createSegment(dir: string, id: number): Segment {
+export function createSegment(fs: LogFileSystem, dir: string, id: number): Segment {
   const path = segmentPath(dir, id);
-  const fd = openSync(path, 'wx+');
-  fsyncDirectory(dir);
+  const fd = fs.openSync(path, 'wx+');
+  fsyncDirectory(fs, dir);
   return new Segment(id, path, fd);
 }
 
-export function fsyncDirectory(dir: string): void {
-  const fd = openSync(dir, 'r');
+/**
+ * Creates `dir` and any missing parent, each one's entry made durable by a flush of its parent: a new
+ * directory whose parent was never flushed can vanish in a power cut with everything acknowledged in it
+ * (the power-loss harness found the log directory doing exactly that).
+ */
+export function createDirectoryDurably(fs: LogFileSystem, dir: string): void {
+  if (fs.existsSync(dir)) return;
+  const parent = dirname(dir);
+  if (parent !== dir) createDirectoryDurably(fs, parent);
+  fs.mkdirSync(dir, { recursive: true });
+  fsyncDirectory(fs, parent);
+}
+
+export function fsyncDirectory(fs: LogFileSystem, dir: string): void {
+  const fd = fs.openSync(dir, 'r');
   try {
-    fsyncSync(fd);
+    fs.fsyncSync(fd);
   } finally {
-    closeSync(fd);
+    fs.closeSync(fd);
   }
 }
 
 /** Refuses a log made for another partition count; writes the marker into a new log. */
-export function checkFormat(dir: string, partitions: number, hasSegments: boolean): void {
+export function checkFormat(fs: LogFileSystem, dir: string, partitions: number, hasSegments: boolean): void {
   const path = join(dir, FORMAT_FILE);
-  if (!existsSync(path)) {
+  if (!fs.existsSync(path)) {
     if (hasSegments) {
       throw new RedoubtError(
         'STORE_UNAVAILABLE',
@@ -94,10 +98,10 @@ export function checkFormat(dir: string, partitions: number, hasSegments: boolea
     format.writeUInt32BE(FORMAT_VERSION, 4);
     format.writeUInt32BE(partitions >>> 0, 8);
     format.writeUInt32BE(crc32(format.subarray(0, 12)) >>> 0, 12);
-    replaceFile(dir, FORMAT_FILE, format);
+    replaceFile(fs, dir, FORMAT_FILE, format);
     return;
   }
-  const format = readFileSync(path);
+  const format = fs.readFileSync(path);
   const valid =
     format.length === 16 &&
     format.readUInt32BE(0) === FORMAT_MAGIC &&
@@ -114,11 +118,11 @@ export function checkFormat(dir: string, partitions: number, hasSegments: boolea
 }
 
 /** partition -> the sequence number below which its frames were dropped (dropPartition). */
-export function readDrops(dir: string): Map<number, number> {
+export function readDrops(fs: LogFileSystem, dir: string): Map<number, number> {
   const drops = new Map<number, number>();
   const path = join(dir, DROPS_FILE);
-  if (!existsSync(path)) return drops;
-  const bytes = readFileSync(path);
+  if (!fs.existsSync(path)) return drops;
+  const bytes = fs.readFileSync(path);
   const count = bytes.length >= 8 ? bytes.readUInt32BE(0) : -1;
   const end = 4 + count * 12;
   if (
@@ -132,7 +136,7 @@ export function readDrops(dir: string): Map<number, number> {
   return drops;
 }
 
-export function writeDrops(dir: string, drops: ReadonlyMap<number, number>): void {
+export function writeDrops(fs: LogFileSystem, dir: string, drops: ReadonlyMap<number, number>): void {
   const bytes = Buffer.alloc(4 + drops.size * 12 + 4);
   bytes.writeUInt32BE(drops.size, 0);
   let at = 4;
@@ -142,18 +146,20 @@ export function writeDrops(dir: string, drops: ReadonlyMap<number, number>): voi
     at += 12;
   }
   bytes.writeUInt32BE(crc32(bytes.subarray(0, at)) >>> 0, at);
-  replaceFile(dir, DROPS_FILE, bytes);
+  replaceFile(fs, dir, DROPS_FILE, bytes);
 }
 
-function replaceFile(dir: string, name: string, bytes: Buffer): void {
+function replaceFile(fs: LogFileSystem, dir: string, name: string, bytes: Buffer): void {
   const temporary = join(dir, `${name}.tmp`);
-  const fd = openSync(temporary, 'w');
+  const fd = fs.openSync(temporary, 'w');
   try {
-    writeSync(fd, bytes, 0, bytes.length, 0);
-    fsyncSync(fd);
+    const written = fs.writeSync(fd, bytes, 0, bytes.length, 0);
+    if (written !== bytes.length)
+      throw new Error(`short write of ${name}: ${written} of ${bytes.length} bytes`);
+    fs.fsyncSync(fd);
   } finally {
-    closeSync(fd);
+    fs.closeSync(fd);
   }
-  renameSync(temporary, join(dir, name));
-  fsyncDirectory(dir);
+  fs.renameSync(temporary, join(dir, name));
+  fsyncDirectory(fs, dir);
 }

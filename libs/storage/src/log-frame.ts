@@ -83,17 +83,32 @@ export function readFrameHead(buf: Buffer, at: number, partitions: number): Fram
 /**
  * Calls `visit` for each frame of a segment's bytes, in order, until nothing more was written or the
  * bytes stop being frames. Returns where that is and whether it is a torn frame.
+ *
+ * With `lastIntact`, the last frame is visited only if it passes that check; otherwise it counts as
+ * torn and `unfinished` is set. A crash can leave a last write whose frame header (and so its length)
+ * reached the disk while its record did not (zero-filled or stale blocks after an extending write);
+ * such a frame was never acknowledged and must not shadow the key's earlier, acknowledged version.
+ * (The power-loss harness found replay taking such a frame as the key's state.)
  */
 export function forEachFrame(
   buf: Buffer,
   partitions: number,
   visit: (head: FrameHead, at: number) => void,
-): { end: number; torn: boolean } {
+  lastIntact?: (head: FrameHead, at: number) => boolean,
+): { end: number; torn: boolean; unfinished?: boolean } {
   let at = 0;
+  let held: { head: FrameHead; at: number } | undefined;
   for (;;) {
     const head = readFrameHead(buf, at, partitions);
-    if (head === 'end' || head === 'torn') return { end: at, torn: head === 'torn' };
-    visit(head, at);
+    if (head === 'end' || head === 'torn') {
+      if (held !== undefined && lastIntact !== undefined && !lastIntact(held.head, held.at)) {
+        return { end: held.at, torn: true, unfinished: true };
+      }
+      if (held !== undefined) visit(held.head, held.at);
+      return { end: at, torn: head === 'torn' };
+    }
+    if (held !== undefined) visit(held.head, held.at);
+    held = { head, at };
     at += head.length;
   }
 }

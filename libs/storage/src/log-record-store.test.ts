@@ -1,7 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeSync, copyFileSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { corruptRecordForTest } from './corrupt-for-test.js';
+import { nodeFileSystem } from './log-file-system.js';
 import { LOG_DIR, listSegments, segmentPath } from './log-files.js';
 import { forEachFrame } from './log-frame.js';
 import { RecordStore } from './record-store.js';
@@ -49,7 +59,7 @@ describe('the log engine across crashes', () => {
     for (const [i, key] of keys.entries()) await handle.store.put(1, record(key, `v${i}`, version(10 + i)));
     await handle.store.close();
     const dir = join(handle.dir, LOG_DIR);
-    const [last] = listSegments(dir).slice(-1);
+    const [last] = listSegments(nodeFileSystem, dir).slice(-1);
     // half a frame where writing stopped, as a crash in the middle of a write leaves it: a length that
     // runs past what follows, over the zeros the segment was filled with
     const path = segmentPath(dir, last!);
@@ -61,12 +71,41 @@ describe('the log engine across crashes', () => {
 
     let store = await handle.reopen();
     expect((await store.recovery).records).toBe(20);
-    expect(listSegments(dir).length).toBe(2); // the next writes go to a new segment
+    expect(listSegments(nodeFileSystem, dir).length).toBe(2); // the next writes go to a new segment
     await store.put(1, record(keys[0]!, 'newer', version(100)));
     store = await handle.reopen();
     expect(store.get(1, keys[0]!)?.value.toString()).toBe('newer');
     expect(store.get(1, keys[19]!)?.value.toString()).toBe('v19');
     expect(everyDigest(store)).toEqual(everyRecomputed(store));
+  });
+
+  it('takes a last frame whose record never reached the disk (zero-filled) as torn, not as the key', async () => {
+    // A crash after the file grew but before the record's blocks were written leaves an intact frame
+    // header over zeros. Before the fix replay took it as the key's state and its acknowledged
+    // earlier version read as corrupt (found by the power-loss harness).
+    const handle = logStore();
+    const [key] = keysIn(1, P, 1, 'zeros');
+    await handle.store.put(1, record(key!, 'acknowledged', version(10)));
+    await handle.store.put(1, record(key!, 'in flight', version(11)));
+    await handle.store.close();
+    const dir = join(handle.dir, LOG_DIR);
+    // As a crash leaves the log: no empty segment from a clean close after the records.
+    unlinkSync(segmentPath(dir, listSegments(nodeFileSystem, dir).at(-1)!));
+    const path = segmentPath(dir, listSegments(nodeFileSystem, dir).at(-1)!);
+    let lastFrame = { at: 0, storedAt: 0, length: 0 };
+    forEachFrame(readFileSync(path), P, (head, at) => (lastFrame = { at, ...head }));
+    const zeros = Buffer.alloc(lastFrame.length - lastFrame.storedAt);
+    const fd = openSync(path, 'r+');
+    writeSync(fd, zeros, 0, zeros.length, lastFrame.at + lastFrame.storedAt);
+    closeSync(fd);
+
+    let store = await handle.reopen();
+    expect(store.get(1, key!)?.value.toString()).toBe('acknowledged');
+    expect(everyDigest(store)).toEqual(everyRecomputed(store));
+    // Once that segment is no longer the last one, replay still stops before the unfinished frame.
+    await store.put(1, record(keysIn(1, P, 2, 'zeros')[1]!, 'next', version(12)));
+    store = await handle.reopen();
+    expect(store.get(1, key!)?.value.toString()).toBe('acknowledged');
   });
 
   it('keeps a healing write of an older version over a damaged newer one across a restart', async () => {
@@ -100,6 +139,22 @@ describe('the log engine across crashes', () => {
     ]);
     expect(everyDigest(store)).toEqual(everyRecomputed(store));
   });
+  it('applies a write that arrives while a drop waits for earlier ones, and keeps it', async () => {
+    // Before the fix it was answered stale against a queued write the drop then removed: acknowledged, gone.
+    const handle = logStore();
+    const [key] = keysIn(4, P, 1, 'race');
+    await handle.store.put(4, record(key!, 'old', version(50)));
+    const queued = handle.store.put(4, record(key!, 'queued before the drop', version(60)));
+    const drop = handle.store.dropPartition(4);
+    const after = handle.store.put(4, record(key!, 'after the drop began', version(55)));
+    expect(await after).toEqual({ status: 'applied', current: version(55) });
+    await queued;
+    await drop;
+    expect(handle.store.get(4, key!)?.value.toString()).toBe('after the drop began');
+    const reopened = await handle.reopen();
+    expect(reopened.get(4, key!)?.value.toString()).toBe('after the drop began');
+    expect(reopened.digest(4)).toEqual(reopened.recomputeDigest(4));
+  });
 });
 
 describe('the log engine acknowledging stale puts', () => {
@@ -132,7 +187,7 @@ describe('log compaction', () => {
     for (const [i, key] of keys.entries()) await handle.store.put(7, record(key, `v${i}`, version(5 + i)));
     await handle.store.close();
     const dir = join(handle.dir, LOG_DIR);
-    const [only] = listSegments(dir);
+    const [only] = listSegments(nodeFileSystem, dir);
     // what compaction leaves when it dies after copying the live frames but before deleting the source
     copyFileSync(segmentPath(dir, only!), segmentPath(dir, only! + 1));
 
@@ -177,7 +232,7 @@ describe('log compaction', () => {
     const handle = logStore(16 * 1024);
     const keys = keysIn(6, P, 30, 'scan');
     for (const key of keys) await handle.store.put(6, record(key, 'first', version(1)));
-    const [firstSegment] = listSegments(join(handle.dir, LOG_DIR));
+    const [firstSegment] = listSegments(nodeFileSystem, join(handle.dir, LOG_DIR));
     const scan = handle.store.scan(6, { pageSize: 1 });
     const first = await scan.next();
     expect(first.value?.record?.value.toString()).toBe('first');
@@ -186,7 +241,7 @@ describe('log compaction', () => {
         keys.map((key) => ({ partition: 6, record: record(key, `r${round}`.repeat(30), version(round)) })),
       );
     }
-    expect(listSegments(join(handle.dir, LOG_DIR))).not.toContain(firstSegment); // compacted away
+    expect(listSegments(nodeFileSystem, join(handle.dir, LOG_DIR))).not.toContain(firstSegment); // compacted away
     let rest = 0;
     for await (const item of scan) {
       expect(item.record).toBeDefined();

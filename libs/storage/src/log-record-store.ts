@@ -1,25 +1,15 @@
-import {
-  closeSync,
-  existsSync,
-  fdatasync,
-  fdatasyncSync,
-  mkdirSync,
-  readFileSync,
-  readSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import { RedoubtError, toRedoubtError } from '@redoubt/errors';
 import { isIntact, type StoredRecord } from '@redoubt/records';
 import { PartitionAggregates } from './aggregates.js';
-import { FRAME_HEADER_BYTES, encodeFrame, forEachFrame } from './log-frame.js';
+import { nodeFileSystem, type LogFileSystem } from './log-file-system.js';
+import { FRAME_HEADER_BYTES, encodeFrame, forEachFrame, type FrameHead } from './log-frame.js';
 import {
   LOG_DIR,
   type Segment,
   checkFormat,
+  createDirectoryDurably,
   createSegment,
   fsyncDirectory,
   listSegments,
@@ -51,8 +41,6 @@ import type {
   StoreObserver,
   StorePartitionSummary,
 } from './storage-types.js';
-
-const datasync = promisify(fdatasync);
 
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 /** Frames relocated per group by compaction: it shares the write path, so it goes in modest steps. */
@@ -152,6 +140,7 @@ export class LogRecordStore implements RecordStore {
   readonly path: string;
   readonly recovery: Promise<AggregatesRecovery>;
   private readonly dir: string;
+  private readonly fs: LogFileSystem;
   private readonly segmentBytes: number;
   private readonly observer: StoreObserver;
   private readonly keydir = new Map<number, Map<string, KeyEntry>>();
@@ -160,6 +149,8 @@ export class LogRecordStore implements RecordStore {
   private readonly aggregates = new PartitionAggregates();
   private readonly segments = new Map<number, Segment>();
   private readonly drops: Map<number, number>;
+  /** partition -> the marker of a drop that is waiting for earlier writes to be durable. */
+  private readonly dropping = new Map<number, number>();
   private active: Segment;
   private nextSeq = 1;
   private nextSegmentId: number;
@@ -178,21 +169,25 @@ export class LogRecordStore implements RecordStore {
     this.observer = options.observer ?? {};
     this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     this.dir = join(this.path, LOG_DIR);
+    this.fs = options.fileSystem ?? nodeFileSystem;
+    const fs = this.fs;
     const started = performance.now();
-    if (existsSync(join(this.path, 'data.mdb'))) {
+    if (fs.existsSync(join(this.path, 'data.mdb'))) {
       throw new RedoubtError(
         'CONFIG_INVALID',
         `${this.path} holds an LMDB store; this node runs the log engine (STORE_ENGINE)`,
       );
     }
-    mkdirSync(this.dir, { recursive: true });
-    const ids = listSegments(this.dir);
-    checkFormat(this.dir, this.partitions, ids.length > 0);
-    this.drops = readDrops(this.dir);
+    createDirectoryDurably(fs, this.dir);
+    const ids = listSegments(fs, this.dir);
+    checkFormat(fs, this.dir, this.partitions, ids.length > 0);
+    this.drops = readDrops(fs, this.dir);
     for (const seq of this.drops.values()) this.nextSeq = Math.max(this.nextSeq, seq);
     let torn = false;
     try {
-      for (const id of ids) torn = this.replay(this.addSegment(openSegment(this.dir, id)));
+      for (const [i, id] of ids.entries()) {
+        torn = this.replay(this.addSegment(openSegment(fs, this.dir, id)), i === ids.length - 1);
+      }
     } catch (error) {
       this.closeFiles();
       throw error;
@@ -201,7 +196,7 @@ export class LogRecordStore implements RecordStore {
     this.nextSegmentId = (ids[ids.length - 1] ?? 0) + 1;
     // A torn tail is left as it is and never appended after: replay stops there again next time.
     if (last !== undefined && !torn) this.active = last;
-    else this.active = this.addSegment(createSegment(this.dir, this.nextSegmentId++));
+    else this.active = this.addSegment(createSegment(fs, this.dir, this.nextSegmentId++));
     for (const segment of [...this.segments.values()]) {
       segment.sealed = segment !== this.active;
       if (segment.sealed && segment.written === 0) this.removeSegment(segment); // never written to
@@ -260,13 +255,19 @@ export class LogRecordStore implements RecordStore {
         results[i] = toRedoubtError(error);
         continue;
       }
-      const queued = this.pending.get(record.key);
+      // While a drop of the partition runs, what was accepted before its marker is as good as gone: a
+      // write after the marker is weighed against nothing older (else a stale answer would defer to a
+      // record the drop then removes; the power-loss harness found that).
+      const since = this.dropping.get(partition) ?? 0;
+      let queued = this.pending.get(record.key);
+      if (queued !== undefined && queued.seq < since) queued = undefined;
       if (queued !== undefined && record.version <= queued.version) {
         results[i] = { status: 'stale', current: queued.version };
         waitFor.add(queued.group.done); // stale against a write that is not durable yet: wait for it
         continue;
       }
-      const durable = queued === undefined ? this.keydir.get(partition)?.get(record.key) : undefined;
+      let durable = this.pending.has(record.key) ? undefined : this.keydir.get(partition)?.get(record.key);
+      if (durable !== undefined && durable.seq < since) durable = undefined;
       if (durable !== undefined && record.version <= durable.version) {
         // Not newer. Stale, unless what is stored is damaged: then any intact copy heals it.
         if (this.intact(durable)) {
@@ -390,10 +391,22 @@ export class LogRecordStore implements RecordStore {
     this.assertWritable();
     assertPartition(partition, this.partitions);
     const marker = this.nextSeq++;
-    await this.drain(); // every frame below the marker is durable and in the key directory
+    this.dropping.set(partition, Math.max(this.dropping.get(partition) ?? 0, marker));
+    try {
+      await this.drain(); // every frame below the marker is durable and in the key directory
+    } finally {
+      if (this.dropping.get(partition) === marker) this.dropping.delete(partition);
+    }
     this.assertWritable();
+    const drops = new Map(this.drops).set(partition, marker);
+    try {
+      writeDrops(this.fs, this.dir, drops);
+    } catch (error) {
+      // The marker may or may not be on disk (a failed fsync cannot say): stop taking writes, so that
+      // nothing is acknowledged on top of a state the next replay may not reproduce.
+      throw this.failStop('the drop marker', error);
+    }
     this.drops.set(partition, marker);
-    writeDrops(this.dir, this.drops);
     const entries = this.keydir.get(partition);
     if (entries === undefined) return 0;
     let removed = 0;
@@ -452,6 +465,15 @@ export class LogRecordStore implements RecordStore {
     this.closing = true;
     await this.drain().catch(() => undefined);
     await this.compacting;
+    // A clean close leaves an empty last segment: the next replay then knows the last record was
+    // finished (see replay); only a crash leaves records in the last segment.
+    if (this.failure === undefined && this.active.written > 0) {
+      try {
+        this.addSegment(createSegment(this.fs, this.dir, this.nextSegmentId++));
+      } catch {
+        // the disk refused: the next open checks the last record, as after a crash
+      }
+    }
     this.closeFiles();
   }
 
@@ -462,43 +484,62 @@ export class LogRecordStore implements RecordStore {
       throw new RedoubtError('RECORD_NOT_FOUND', `no stored record for key ${JSON.stringify(key)}`);
     }
     const damaged = damageStoredRecord(this.readStored(entry), part);
-    writeSync(entry.segment.fd, damaged, 0, damaged.length, entry.offset + entry.storedAt);
-    fdatasyncSync(entry.segment.fd);
+    this.fs.writeSync(entry.segment.fd, damaged, 0, damaged.length, entry.offset + entry.storedAt);
+    this.fs.fdatasyncSync(entry.segment.fd);
   }
 
-  /** Replays one segment into the key directory; true when it ends in a torn frame. */
-  private replay(segment: Segment): boolean {
-    const buf = readFileSync(segment.path);
-    const { end, torn } = forEachFrame(buf, this.partitions, (head, at) => {
-      this.nextSeq = Math.max(this.nextSeq, head.seq + 1);
-      if (head.seq < (this.drops.get(head.partition) ?? 0)) return;
-      const stored = buf.subarray(at + head.storedAt, at + head.length);
-      const header = decodeHeader(stored);
-      const digest = header?.digest;
-      const entry = new KeyEntry(
-        head.partition,
-        head.key,
-        bucketOf(head.key, head.partition, this.partitions),
-        segment,
-        at,
-        head.length,
-        head.storedAt,
-        head.seq,
-        header?.version ?? '',
-        header?.tombstone ?? false,
-        header !== undefined,
-        digest?.readUInt32BE(0) ?? 0,
-        digest?.readUInt32BE(4) ?? 0,
-      );
-      const entries = this.entriesOf(head.partition);
-      const current = entries.get(head.key);
-      if (current === undefined || replaces(entry, current, stored)) {
-        if (current !== undefined) current.segment.live -= current.length;
-        entries.set(head.key, entry);
-        segment.live += head.length;
-      }
-    });
+  /**
+   * Replays one segment into the key directory; true when it ends in a torn frame. In the last segment
+   * (the one being written when the node stopped) a last frame whose record fails its checks is a write
+   * the crash cut short, never acknowledged: it is skipped, and its length zeroed on disk so that later
+   * replays, when this is no longer the last segment, stop there too. (A clean close starts an empty
+   * segment, so rot in a closed node's last record is still found as rot, not taken for a torn write.)
+   */
+  private replay(segment: Segment, last: boolean): boolean {
+    const buf = this.fs.readFileSync(segment.path);
+    const lastIntact = last
+      ? (head: FrameHead, at: number) =>
+          storedBytesIntact(head.key, buf.subarray(at + head.storedAt, at + head.length))
+      : undefined;
+    const { end, torn, unfinished } = forEachFrame(
+      buf,
+      this.partitions,
+      (head, at) => {
+        this.nextSeq = Math.max(this.nextSeq, head.seq + 1);
+        if (head.seq < (this.drops.get(head.partition) ?? 0)) return;
+        const stored = buf.subarray(at + head.storedAt, at + head.length);
+        const header = decodeHeader(stored);
+        const digest = header?.digest;
+        const entry = new KeyEntry(
+          head.partition,
+          head.key,
+          bucketOf(head.key, head.partition, this.partitions),
+          segment,
+          at,
+          head.length,
+          head.storedAt,
+          head.seq,
+          header?.version ?? '',
+          header?.tombstone ?? false,
+          header !== undefined,
+          digest?.readUInt32BE(0) ?? 0,
+          digest?.readUInt32BE(4) ?? 0,
+        );
+        const entries = this.entriesOf(head.partition);
+        const current = entries.get(head.key);
+        if (current === undefined || replaces(entry, current, stored)) {
+          if (current !== undefined) current.segment.live -= current.length;
+          entries.set(head.key, entry);
+          segment.live += head.length;
+        }
+      },
+      lastIntact,
+    );
     segment.written = end;
+    if (unfinished) {
+      this.fs.writeSync(segment.fd, Buffer.alloc(4), 0, 4, end);
+      this.fs.fdatasyncSync(segment.fd);
+    }
     return torn;
   }
 
@@ -530,20 +571,15 @@ export class LogRecordStore implements RecordStore {
                 group.bytes,
               );
         // Into the page cache on this thread (microseconds for a group); only the flush goes to a pool thread.
-        const bytesWritten = writeSync(segment.fd, bytes, 0, bytes.length, at);
+        const bytesWritten = this.fs.writeSync(segment.fd, bytes, 0, bytes.length, at);
         if (bytesWritten !== bytes.length)
           throw new Error(`short write: ${bytesWritten} of ${bytes.length} bytes`);
         segment.written += bytes.length;
-        await datasync(segment.fd);
+        await this.fs.fdatasync(segment.fd);
         this.publish(group, segment, at);
         group.resolve();
       } catch (error) {
-        this.failure = new RedoubtError(
-          'STORE_UNAVAILABLE',
-          `the log write failed: ${(error as Error)?.message}; the store takes no more writes until the node restarts`,
-          {},
-          { cause: error },
-        );
+        this.failStop('the log write', error);
         this.abandon(group);
       }
     }
@@ -596,7 +632,7 @@ export class LogRecordStore implements RecordStore {
   private roomFor(bytes: number): Segment {
     if (this.active.written === 0 || this.active.written + bytes <= this.segmentBytes) return this.active;
     this.active.sealed = true;
-    this.active = this.addSegment(createSegment(this.dir, this.nextSegmentId++));
+    this.active = this.addSegment(createSegment(this.fs, this.dir, this.nextSegmentId++));
     return this.active;
   }
 
@@ -615,7 +651,11 @@ export class LogRecordStore implements RecordStore {
     }
     if (dead < this.segmentBytes || dead < live) return;
     this.compacting = this.compact()
-      .catch(() => undefined) // a failed step leaves every segment in place; the next trigger retries
+      .catch((error: unknown) => {
+        // A relocation that failed already stopped the store; a failed delete or directory sync leaves
+        // the directory in a state only a replay can tell: stop taking writes as well.
+        if (this.failure === undefined && !this.closing) this.failStop('compaction', error);
+      })
       .finally(() => {
         this.compacting = undefined;
       });
@@ -639,7 +679,7 @@ export class LogRecordStore implements RecordStore {
         if (this.keydir.get(entry.partition)?.get(entry.key) !== entry || this.pending.has(entry.key))
           continue;
         const frame = Buffer.allocUnsafe(entry.length);
-        readExactly(entry.segment.fd, frame, entry.offset);
+        this.readExactly(entry.segment.fd, frame, entry.offset);
         group.add(
           new QueuedFrame(
             entry.partition,
@@ -669,15 +709,15 @@ export class LogRecordStore implements RecordStore {
 
   /** Deletes a segment durably; its descriptor stays open while a scan may read through it. */
   private removeSegment(segment: Segment): void {
-    unlinkSync(segment.path);
-    fsyncDirectory(this.dir);
+    this.fs.unlinkSync(segment.path);
+    fsyncDirectory(this.fs, this.dir);
     this.segments.delete(segment.id);
     this.retired.push(segment);
   }
 
   private closeRetired(): void {
     if (this.scans > 0) return;
-    for (const segment of this.retired) closeSync(segment.fd);
+    for (const segment of this.retired) this.fs.closeSync(segment.fd);
     this.retired = [];
   }
 
@@ -701,7 +741,7 @@ export class LogRecordStore implements RecordStore {
 
   private readStored(entry: KeyEntry): Buffer {
     const stored = Buffer.allocUnsafe(entry.length - entry.storedAt);
-    readExactly(entry.segment.fd, stored, entry.offset + entry.storedAt);
+    this.readExactly(entry.segment.fd, stored, entry.offset + entry.storedAt);
     return stored;
   }
 
@@ -720,10 +760,32 @@ export class LogRecordStore implements RecordStore {
   }
 
   private closeFiles(): void {
-    for (const segment of this.segments.values()) closeSync(segment.fd);
+    for (const segment of this.segments.values()) this.fs.closeSync(segment.fd);
     this.segments.clear();
-    for (const segment of this.retired) closeSync(segment.fd);
+    for (const segment of this.retired) this.fs.closeSync(segment.fd);
     this.retired = [];
+  }
+
+  private readExactly(fd: number, into: Buffer, position: number): void {
+    const read = this.fs.readSync(fd, into, 0, into.length, position);
+    if (read !== into.length) {
+      throw new RedoubtError('STORE_UNAVAILABLE', `short read from the log: ${read} of ${into.length} bytes`);
+    }
+  }
+
+  /**
+   * Fail stop: after a failed write or flush the page cache cannot say what reached the disk (a later
+   * fsync may even succeed without the lost pages), so the store refuses every write from now on and
+   * reports itself not open (the data node's /readyz answers 503) until a restart replays the files.
+   */
+  private failStop(what: string, error: unknown): RedoubtError {
+    this.failure ??= new RedoubtError(
+      'STORE_FAILED',
+      `${what} failed: ${(error as Error)?.message}; the store takes no more writes until the node restarts`,
+      { code: (error as NodeJS.ErrnoException)?.code ?? 'unknown' },
+      { cause: error },
+    );
+    return this.failure;
   }
 
   private corrupt(partition: number, key: string, version: string): RedoubtError {
@@ -761,12 +823,5 @@ function bucketOf(key: string, partition: number, partitions: number): number {
     return bucketInPartition(key, partition, partitions);
   } catch {
     return 0; // a key the frame CRC vouches for but that is not of its partition: only rot could do this
-  }
-}
-
-function readExactly(fd: number, into: Buffer, position: number): void {
-  const read = readSync(fd, into, 0, into.length, position);
-  if (read !== into.length) {
-    throw new RedoubtError('STORE_UNAVAILABLE', `short read from the log: ${read} of ${into.length} bytes`);
   }
 }

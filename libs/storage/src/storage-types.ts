@@ -1,5 +1,6 @@
 import type { RedoubtError } from '@redoubt/errors';
 import type { StoredRecord, Version } from '@redoubt/records';
+import type { LogFileSystem } from './log-file-system.js';
 
 export interface RecordStoreOptions {
   /** The node's own directory for its LMDB environment (created if missing). */
@@ -19,6 +20,11 @@ export interface RecordStoreOptions {
   engine?: StoreEngine;
   /** Log engine: the size at which a segment is sealed and the next one started. Default 64 MiB. */
   segmentBytes?: number;
+  /**
+   * Log engine: the file layer (log-file-system.ts). Default `node:fs`; tests pass the fault-injecting or
+   * power-loss simulating ones of `@redoubt/storage/testing`.
+   */
+  fileSystem?: LogFileSystem;
 }
 
 export type StoreEngine = 'lmdb' | 'log';
