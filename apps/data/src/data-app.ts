@@ -6,7 +6,9 @@ import type { RecordStore } from '@redoubt/storage';
 import type { Logger, Registry } from '@redoubt/telemetry';
 import type { DataConfig } from './data-config.js';
 import type { DataMetrics } from './data-metrics.js';
+import type { PaxosAcceptor } from '@redoubt/consensus';
 import { addPartitionRoutes } from './partition-routes.js';
+import { addPaxosRoutes } from './paxos-routes.js';
 import { addRecordRoutes } from './record-routes.js';
 import { addStreamRoutes } from './stream-routes.js';
 import { addTestHooks } from './test-hooks.js';
@@ -14,6 +16,8 @@ import { addTestHooks } from './test-hooks.js';
 export interface DataAppParts {
   config: Pick<DataConfig, 'NODE_ID' | 'CLUSTER_TOKEN' | 'DATA_ENABLE_TEST_HOOKS'>;
   store: RecordStore;
+  /** The Paxos acceptor of conditional writes (main.ts; paxos-routes.ts). */
+  acceptor?: PaxosAcceptor;
   logger: Logger;
   registry: Registry;
   metrics: DataMetrics;
@@ -26,7 +30,15 @@ export interface DataAppParts {
  * under /internal/v1 behind the cluster token (docs/internal-protocol.md). The batch route, the hot path,
  * is answered in front of this app (batch-handler.ts, served first by main.ts).
  */
-export function createDataApp({ config, store, logger, registry, metrics, drain }: DataAppParts): Express {
+export function createDataApp({
+  config,
+  store,
+  acceptor,
+  logger,
+  registry,
+  metrics,
+  drain,
+}: DataAppParts): Express {
   const app = createServiceApp({
     service: 'data',
     logger,
@@ -39,6 +51,7 @@ export function createDataApp({ config, store, logger, registry, metrics, drain 
   addRecordRoutes(app, store, metrics);
   addPartitionRoutes(app, store, logger);
   addStreamRoutes(app, store, metrics, logger);
+  if (acceptor) addPaxosRoutes(app, acceptor, store.partitions, metrics);
   if (config.DATA_ENABLE_TEST_HOOKS) addTestHooks(app, store, logger);
   app.use(rememberErrorCode);
   finishServiceApp(app, logger);

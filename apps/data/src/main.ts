@@ -6,6 +6,7 @@ import {
   onShutdown,
   servePlainRoutesFirst,
 } from '@redoubt/http-kit';
+import { PaxosAcceptor } from '@redoubt/consensus';
 import { RecordStore } from '@redoubt/storage';
 import { createLogger, createMetricsRegistry } from '@redoubt/telemetry';
 import { dataConfigSchema } from './data-config.js';
@@ -14,6 +15,7 @@ import { serveBatchChannel } from './batch-channel-server.js';
 import { createBatchHandler, isBatchRequest } from './batch-handler.js';
 import { createDataApp } from './data-app.js';
 import { createDataMetrics } from './data-metrics.js';
+import { LmdbPaxosStateStore } from './paxos-state-store.js';
 
 const config = loadConfigOrExit(dataConfigSchema, 'data');
 const logger = createLogger('data', config.LOG_LEVEL).child({ node: config.NODE_ID });
@@ -50,8 +52,12 @@ void store.recovery.then((aggregates) => {
   );
 });
 
+// Conditional writes: the acceptor keeps its promises in <DATA_DIR>/paxos and commits through the guarded store.
+const paxosStates = new LmdbPaxosStateStore(config.DATA_DIR);
+const acceptor = new PaxosAcceptor(paxosStates, store);
+
 const drain = createConnectionDrain();
-const app = createDataApp({ config, store, logger, registry, metrics, drain: drain.middleware });
+const app = createDataApp({ config, store, acceptor, logger, registry, metrics, drain: drain.middleware });
 const { server, port } = await listen(app, config.DATA_PORT, config.DATA_HOST);
 drain.attach();
 const authFailures = createAuthFailureReporter(registry, logger);
@@ -91,4 +97,7 @@ logger.info(
 // Batch channels are upgraded sockets that HTTP's idle sweep does not see, yet server.close() waits for
 // them: at the signal each ends once its frames in flight are answered.
 for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => channels.close());
-onShutdown(logger, [server], () => store.close());
+onShutdown(logger, [server], async () => {
+  await paxosStates.close();
+  await store.close();
+});

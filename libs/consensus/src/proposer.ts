@@ -113,7 +113,7 @@ export class PaxosProposer {
         return { status: 'declined', current, messages };
       }
       // A retry re-proposes the same record (one write, one version), and only while it can still win.
-      const record = ours ?? decided;
+      const record: StoredRecord = ours ?? decided;
       if (ours && current && current.version >= ours.version) {
         throw this.failure('accept', true, 0, needed, attempt);
       }
