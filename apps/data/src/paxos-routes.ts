@@ -58,7 +58,12 @@ interface Body {
 }
 
 function target({ partition, key }: Body, partitions: number): PaxosTarget {
-  if (typeof partition !== 'number' || !Number.isInteger(partition) || partition < 0 || partition >= partitions) {
+  if (
+    typeof partition !== 'number' ||
+    !Number.isInteger(partition) ||
+    partition < 0 ||
+    partition >= partitions
+  ) {
     throw new RedoubtError('INVALID_ARGUMENT', `partition must be an integer in 0..${partitions - 1}`);
   }
   if (typeof key !== 'string' || key.length === 0) {

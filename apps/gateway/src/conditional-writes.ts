@@ -11,9 +11,7 @@ import { makeRecord, makeTombstone, type HybridClock, type StoredRecord } from '
 import type { ReplicaRouter } from './replica-router.js';
 
 /** A write to make if the condition holds: the record is built only then, with a version above the current one. */
-export type ConditionalChange =
-  | { kind: 'put'; value: Buffer; contentType: string }
-  | { kind: 'delete' };
+export type ConditionalChange = { kind: 'put'; value: Buffer; contentType: string } | { kind: 'delete' };
 
 export interface ConditionalResult {
   record: StoredRecord;
@@ -51,7 +49,13 @@ export class ConditionalWrites {
       const version = this.clock.now();
       return change.kind === 'delete'
         ? makeTombstone(key, version)
-        : makeRecord({ key, value: change.value, contentType: change.contentType, version, tombstone: false });
+        : makeRecord({
+            key,
+            value: change.value,
+            contentType: change.contentType,
+            version,
+            tombstone: false,
+          });
     });
     if (outcome.status === 'declined') throw preconditionFailed(condition, outcome.current);
     return { record: outcome.record, messages: outcome.messages };
@@ -62,7 +66,10 @@ export class ConditionalWrites {
     const set = this.router.route(key);
     const replicas = set.replicas.map((r) => r.id);
     const outcome = await this.proposer.run({ partition: set.partition, key }, replicas, () => null);
-    return { record: outcome.status === 'declined' ? outcome.current : outcome.record, messages: outcome.messages };
+    return {
+      record: outcome.status === 'declined' ? outcome.current : outcome.record,
+      messages: outcome.messages,
+    };
   }
 }
 

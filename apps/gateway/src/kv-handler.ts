@@ -131,14 +131,23 @@ export function createKvHandler(deps: KvHandlerDeps): (req: IncomingMessage, res
           value: await readBody(req, res),
         }
       : { kind: 'delete' as const };
-    const { record, messages } = await counted(metrics, 'write', deps.conditional.write(key, condition, change));
+    const { record, messages } = await counted(
+      metrics,
+      'write',
+      deps.conditional.write(key, condition, change),
+    );
     const roundTrips = String(messages.prepare + messages.accept + messages.commit);
     if (!isPut) {
       respond(res, id, 204, ['etag', `"${record.version}"`, 'x-redoubt-round-trips', roundTrips]);
       res.end();
       return;
     }
-    const body = JSON.stringify({ key, version: record.version, conditional: true, roundTrips: Number(roundTrips) });
+    const body = JSON.stringify({
+      key,
+      version: record.version,
+      conditional: true,
+      roundTrips: Number(roundTrips),
+    });
     respond(res, id, 201, [
       'etag',
       `"${record.version}"`,
@@ -247,7 +256,11 @@ export function createKvHandler(deps: KvHandlerDeps): (req: IncomingMessage, res
 }
 
 /** Counts a Paxos round's outcome by operation. */
-async function counted<T>(metrics: GatewayMetrics, operation: 'write' | 'read', round: Promise<T>): Promise<T> {
+async function counted<T>(
+  metrics: GatewayMetrics,
+  operation: 'write' | 'read',
+  round: Promise<T>,
+): Promise<T> {
   try {
     const result = await round;
     metrics.conditional.inc({ operation, outcome: operation === 'write' ? 'applied' : 'read' });

@@ -1,6 +1,11 @@
 import { Pool } from 'undici';
 import { RedoubtError } from '@redoubt/errors';
-import { fromHttpStatus, fromTransportError, INTERNAL_PREFIX, MSGPACK_CONTENT_TYPE } from '@redoubt/cluster-client';
+import {
+  fromHttpStatus,
+  fromTransportError,
+  INTERNAL_PREFIX,
+  MSGPACK_CONTENT_TYPE,
+} from '@redoubt/cluster-client';
 import type {
   AcceptReply,
   AcceptRequest,

@@ -20,7 +20,8 @@ export function onPrepare(
   | { next: AcceptorState; reply: Omit<Extract<PrepareReply, { promised: true }>, 'current'> }
   | { next: null; reply: Extract<PrepareReply, { promised: false }> } {
   // Strictly greater: a repeated prepare with the same ballot (a retry) must not promise twice to two rounds.
-  if (request.ballot <= state.promised) return { next: null, reply: { promised: false, higher: state.promised } };
+  if (request.ballot <= state.promised)
+    return { next: null, reply: { promised: false, higher: state.promised } };
   return {
     next: { ...state, promised: request.ballot },
     reply: { promised: true, accepted: state.accepted, committed: state.committed },

@@ -25,7 +25,11 @@ export interface AcceptorState {
   committed: Ballot;
 }
 
-export const EMPTY_ACCEPTOR_STATE: AcceptorState = { promised: NO_BALLOT, accepted: null, committed: NO_BALLOT };
+export const EMPTY_ACCEPTOR_STATE: AcceptorState = {
+  promised: NO_BALLOT,
+  accepted: null,
+  committed: NO_BALLOT,
+};
 
 /** The key and its partition travel with every message: the data node reads and writes its record store. */
 export interface PaxosTarget {

@@ -69,7 +69,13 @@ function proposer(transport: AcceptorTransport, writer: string) {
     const decide: Decide = (current) => {
       if (!conditionHolds(condition, current)) return null;
       if (current) clock.observe(current.version);
-      return makeRecord({ key, value: Buffer.from(value), contentType: 'text/plain', version: clock.now(), tombstone: false });
+      return makeRecord({
+        key,
+        value: Buffer.from(value),
+        contentType: 'text/plain',
+        version: clock.now(),
+        tombstone: false,
+      });
     };
     return p.run({ partition: 0, key }, ['a', 'b', 'c'], decide);
   };
@@ -82,7 +88,10 @@ describe('acceptor transitions', () => {
     const p1 = onPrepare(EMPTY_ACCEPTOR_STATE, { partition: 0, key: 'k', ballot: 'b2' });
     expect(p1.reply).toEqual({ promised: true, accepted: null, committed: '' });
     const s1 = p1.next!;
-    expect(onPrepare(s1, { partition: 0, key: 'k', ballot: 'b2' }).reply).toEqual({ promised: false, higher: 'b2' });
+    expect(onPrepare(s1, { partition: 0, key: 'k', ballot: 'b2' }).reply).toEqual({
+      promised: false,
+      higher: 'b2',
+    });
     expect(onPrepare(s1, { partition: 0, key: 'k', ballot: 'b1' }).next).toBeNull();
     const record = makeTombstone('k', '000000000001.0000.g');
     expect(onAccept(s1, { partition: 0, key: 'k', proposal: { ballot: 'b1', record } }).reply).toEqual({
@@ -129,7 +138,13 @@ describe('conditional writes through Paxos', () => {
   it('a proposal accepted by one replica before its proposer vanished is finished by the next round', async () => {
     const { transport, nodes } = cluster();
     const clock = new HybridClock('dead');
-    const record = makeRecord({ key: 'k', value: Buffer.from('orphan'), contentType: 'text/plain', version: clock.now(), tombstone: false });
+    const record = makeRecord({
+      key: 'k',
+      value: Buffer.from('orphan'),
+      contentType: 'text/plain',
+      version: clock.now(),
+      tombstone: false,
+    });
     const ballot = clock.now();
     await nodes.get('a')!.acceptor.prepare({ partition: 0, key: 'k', ballot });
     await nodes.get('a')!.acceptor.accept({ partition: 0, key: 'k', proposal: { ballot, record } });
@@ -148,7 +163,9 @@ describe('conditional writes through Paxos', () => {
     nodes.get('a')!.fault = 'drop-replies';
     nodes.get('b')!.fault = 'drop-replies';
     const error = await g.write('k', { kind: 'absent' }, 'v1').catch((e: RedoubtError) => e);
-    expect((error as RedoubtError).details).toMatchObject({ outcome: expect.stringMatching(/unknown|not-applied/) });
+    expect((error as RedoubtError).details).toMatchObject({
+      outcome: expect.stringMatching(/unknown|not-applied/),
+    });
     nodes.get('a')!.fault = 'up';
     nodes.get('b')!.fault = 'up';
     const read = await g.read('k');
@@ -167,7 +184,8 @@ describe('conditional writes through Paxos', () => {
       ),
     );
     const applied = results.filter(
-      (r): r is Extract<RoundOutcome, { status: 'applied' }> => !(r instanceof RedoubtError) && r.status === 'applied',
+      (r): r is Extract<RoundOutcome, { status: 'applied' }> =>
+        !(r instanceof RedoubtError) && r.status === 'applied',
     );
     // a create whose accept reached a minority before a rival won is reported unknown, as Cassandra does
     const unknown = results.filter((r) => r instanceof RedoubtError);
@@ -184,7 +202,7 @@ describe('conditional writes through Paxos', () => {
     let uncertain = 0;
     await Promise.all(
       gs.map(async (g) => {
-        for (let done = 0; done < 5; ) {
+        for (let done = 0; done < 5;) {
           const read = await g.read('n').catch(() => null);
           if (!read) continue;
           const current = read.status === 'declined' ? read.current : null;

@@ -92,7 +92,12 @@ export class PaxosProposer {
       // under our ballot before anything else (possibly our own from an earlier round), then start over.
       const unfinished = newestUnfinished(promises);
       if (unfinished) {
-        const finished = await this.acceptAndCommit(target, replicas, { ballot, record: unfinished }, messages);
+        const finished = await this.acceptAndCommit(
+          target,
+          replicas,
+          { ballot, record: unfinished },
+          messages,
+        );
         refused = finished === 'refused';
         if (refused) continue;
         if (finished === 'committed' && ours && unfinished.version === ours.version) {
@@ -220,7 +225,8 @@ function newestUnfinished(promises: readonly Promised[]): StoredRecord | null {
 /** The newest record among the promises: the key's value as a majority has it. */
 function newestRecord(promises: readonly Promised[]): StoredRecord | null {
   let newest: StoredRecord | null = null;
-  for (const p of promises) if (p.current && (!newest || p.current.version > newest.version)) newest = p.current;
+  for (const p of promises)
+    if (p.current && (!newest || p.current.version > newest.version)) newest = p.current;
   return newest;
 }
 
