@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkLinearizability, RegisterHistory, type RegisterOperation } from '@redoubt/chaos';
+import { checkLinearizability, runCasWorkload, type RegisterOperation } from '@redoubt/chaos';
 import { TestCluster } from './testing/test-cluster.js';
 
 /**
@@ -21,81 +21,11 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-const KEYS = ['hot-a', 'hot-b', 'hot-c'];
-/** Answers by status and code, printed with the figures (how often a round ended unknown, and why). */
-const answers = new Map<string, number>();
-const tally = (what: string) => answers.set(what, (answers.get(what) ?? 0) + 1);
-
-/** One client: read a key (serial), then write over what it read, until the run ends. */
-async function client(
-  name: string,
-  gateway: string,
-  history: RegisterHistory,
-  run: { on: boolean },
-): Promise<void> {
-  let n = 0;
-  const call = (key: string, init: RequestInit & { headers: Record<string, string> }) =>
-    fetch(`${gateway}/v1/kv/${key}`, {
-      ...init,
-      headers: { authorization: `Bearer ${cluster.apiKey}`, ...init.headers },
-      signal: AbortSignal.timeout(5_000),
-    });
-  while (run.on) {
-    const key = KEYS[Math.floor(Math.random() * KEYS.length)]!;
-    const read = history.invoke(name, key, { kind: 'read' });
-    let current: { value: string; etag: string } | null;
-    try {
-      const res = await call(key, { headers: { 'x-redoubt-consistency': 'serial' } });
-      const text = await res.text();
-      if (res.status === 200) current = { value: text, etag: res.headers.get('etag')! };
-      else if (res.status === 404) current = null;
-      else {
-        read.failed(); // a read that did not answer observed nothing
-        continue;
-      }
-      read.ok({ kind: 'read', value: current?.value ?? null });
-    } catch {
-      read.failed();
-      continue;
-    }
-
-    const value = `${name}-${n++}`;
-    const remove = current !== null && Math.random() < 0.2;
-    const op = history.invoke(name, key, {
-      kind: 'cas',
-      expect: current ? { kind: 'value', value: current.value } : { kind: 'absent' },
-      value: remove ? null : value,
-    });
-    try {
-      const headers: Record<string, string> = current
-        ? { 'if-match': current.etag }
-        : { 'if-none-match': '*' };
-      const res = await call(
-        key,
-        remove ? { method: 'DELETE', headers } : { method: 'PUT', body: value, headers },
-      );
-      const body =
-        res.status >= 400
-          ? ((await res.json()) as { error: { code: string; details: { outcome?: string } } })
-          : null;
-      tally(`${res.status}${body ? ` ${body.error.code} ${body.error.details.outcome ?? ''}` : ''}`);
-      if (res.status === 201 || res.status === 204) op.ok({ kind: 'ok' });
-      else if (res.status === 412) op.ok({ kind: 'failed' });
-      else if (body?.error.code === 'CONSENSUS_NOT_REACHED' && body.error.details.outcome === 'not-applied') {
-        op.failed();
-      } else op.unknown();
-    } catch {
-      tally('no answer');
-      op.unknown(); // timed out or the connection broke: may or may not have happened
-    }
-  }
-}
-
 /**
  * Pauses, kills (then restarts) and pauses data nodes, one at a time so a majority of every key's
  * replicas stays up, while the clients run; stops the clients 3 s after the last fault healed.
  */
-async function faults(run: { on: boolean }): Promise<string[]> {
+async function faults(run: AbortController): Promise<string[]> {
   const done: string[] = [];
   const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const [d1, d2, d3] = cluster.dataNodeIds.map((id) => cluster.node(id));
@@ -112,17 +42,24 @@ async function faults(run: { on: boolean }): Promise<string[]> {
     await wait(1_000);
   }
   await wait(3_000);
-  run.on = false;
+  run.abort();
   return done;
 }
 
 describe('conditional writes under node kills and pauses', () => {
   it('from two gateways, the history of every key is linearizable', { timeout: 180_000 }, async () => {
-    const history = new RegisterHistory();
-    const run = { on: true };
-    const [injected] = await Promise.all([
+    const run = new AbortController();
+    const [injected, { history, answers }] = await Promise.all([
       faults(run),
-      ...Array.from({ length: 6 }, (_, i) => client(`c${i}`, gateways[i % 2]!, history, run)),
+      runCasWorkload({
+        gateways,
+        apiKey: cluster.apiKey,
+        clients: 6,
+        keys: 3,
+        keyPrefix: 'hot-',
+        timeoutMs: 5_000,
+        signal: run.signal,
+      }),
     ]);
     const ops = history.operations();
     const counts = history.counts();
@@ -134,7 +71,7 @@ describe('conditional writes under node kills and pauses', () => {
       `faults: ${injected.join(', ')}; operations ${ops.length} (answered ${counts.answered}, unknown ${counts.unknown}, ` +
         `not applied ${counts.refused}); writes applied ${applied}, 412 ${refused}; ` +
         `checker ${result.verdict} in ${result.ms.toFixed(0)} ms, ${result.steps} steps; ` +
-        `write answers ${JSON.stringify(Object.fromEntries(answers))}`,
+        `write answers ${JSON.stringify(answers)}`,
     );
     expect(injected).toHaveLength(4);
     expect(applied).toBeGreaterThan(20);

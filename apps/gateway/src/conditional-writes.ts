@@ -2,6 +2,7 @@ import { RedoubtError } from '@redoubt/errors';
 import {
   conditionHolds,
   liveVersion,
+  majorityOf,
   PaxosProposer,
   type AcceptorTransport,
   type MessageCount,
@@ -16,6 +17,8 @@ export type ConditionalChange = { kind: 'put'; value: Buffer; contentType: strin
 export interface ConditionalResult {
   record: StoredRecord;
   messages: MessageCount;
+  /** Replicas known to have committed it durably: at least a majority. */
+  confirmed: number;
 }
 
 /**
@@ -58,7 +61,7 @@ export class ConditionalWrites {
           });
     });
     if (outcome.status === 'declined') throw preconditionFailed(condition, outcome.current);
-    return { record: outcome.record, messages: outcome.messages };
+    return { record: outcome.record, messages: outcome.messages, confirmed: majorityOf(replicas.length) };
   }
 
   /** The key's record as of a Paxos round: any unfinished conditional write is finished first. */

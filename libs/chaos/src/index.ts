@@ -94,6 +94,7 @@ export {
   type CheckOptions,
 } from './verify/linearizability.js';
 export { RegisterHistory } from './verify/register-history.js';
+export { runCasWorkload, type CasWorkloadOptions, type CasAnswers } from './load/cas-workload.js';
 export { checkReplicaConvergence, type ConvergenceResult } from './verify/replica-convergence.js';
 export type { ChaosReport, FaultReport, VerificationReport } from './report/report-model.js';
 export { writeReports, jsonReport, markdownReport, htmlReport } from './report/report-writers.js';
