@@ -16,6 +16,8 @@ import type { AcceptorState, AcceptorStateStore } from '@redoubt/consensus';
 export class LmdbPaxosStateStore implements AcceptorStateStore {
   private readonly env: RootDatabase;
   private readonly states: Database<AcceptorState, string>;
+  /** Saves not yet committed: lmdb-js reads see only committed transactions, `load` must see these too. */
+  private readonly pending = new Map<string, AcceptorState>();
 
   constructor(dataDir: string) {
     const path = join(dataDir, 'paxos');
@@ -25,11 +27,16 @@ export class LmdbPaxosStateStore implements AcceptorStateStore {
   }
 
   load(key: string): AcceptorState | undefined {
-    return this.states.get(key);
+    return this.pending.get(key) ?? this.states.get(key);
   }
 
   async save(key: string, state: AcceptorState): Promise<void> {
-    await this.states.put(key, state);
+    this.pending.set(key, state);
+    try {
+      await this.states.put(key, state);
+    } finally {
+      if (this.pending.get(key) === state) this.pending.delete(key);
+    }
   }
 
   async close(): Promise<void> {

@@ -20,7 +20,7 @@ export interface ProposerOptions {
   observe(ballot: Ballot): void;
   /** Rounds before giving up under contention. Default 12. */
   maxAttempts?: number;
-  /** Pause before round `attempt` (≥ 1) after a refused one; randomised so that rivals stop colliding. */
+  /** Pause before round `attempt + 1` after a refused round `attempt`; randomised so that rivals stop colliding. */
   backoffMs?: (attempt: number) => number;
 }
 
@@ -58,7 +58,9 @@ export class PaxosProposer {
 
   constructor(private readonly options: ProposerOptions) {
     this.maxAttempts = options.maxAttempts ?? 12;
-    this.backoffMs = options.backoffMs ?? ((attempt) => Math.random() * Math.min(2 ** attempt, 64));
+    // exponential from 10 ms, capped at 1 s, full jitter: rivals on one key stop colliding within a few
+    // rounds even when a round takes hundreds of milliseconds (a loaded node's fsyncs)
+    this.backoffMs = options.backoffMs ?? ((attempt) => Math.random() * Math.min(10 * 2 ** attempt, 1_000));
   }
 
   async run(target: PaxosTarget, replicas: readonly string[], decide: Decide): Promise<RoundOutcome> {
@@ -104,7 +106,7 @@ export class PaxosProposer {
           return { status: 'applied', record: ours, messages };
         }
         if (finished === 'uncertain') {
-          throw this.failure('commit', oursMayHaveLanded, 0, needed, attempt);
+          throw this.failure('commit', oursMayHaveLanded, null, needed, attempt);
         }
         continue;
       }
@@ -114,26 +116,49 @@ export class PaxosProposer {
       const decided = decide(current);
       if (decided === null) {
         // our earlier accept may yet be chosen by someone finishing it: a refusal now could be a lie
-        if (oursMayHaveLanded) throw this.failure('prepare', true, needed, needed, attempt);
+        if (oursMayHaveLanded) {
+          throw this.failure(
+            'prepare',
+            true,
+            null,
+            needed,
+            attempt,
+            'an earlier round of this write was cut short',
+          );
+        }
         return { status: 'declined', current, messages };
       }
       // A retry re-proposes the same record (one write, one version), and only while it can still win.
       const record: StoredRecord = ours ?? decided;
       if (ours && current && current.version >= ours.version) {
-        throw this.failure('accept', true, 0, needed, attempt);
+        throw this.failure(
+          'accept',
+          true,
+          null,
+          needed,
+          attempt,
+          'an earlier round of this write was cut short',
+        );
       }
       ours = record;
       const outcome = await this.acceptAndCommit(target, replicas, { ballot, record }, messages, () => {
         oursMayHaveLanded = true;
       });
       if (outcome === 'committed') return { status: 'applied', record, messages };
-      if (outcome === 'uncertain') throw this.failure('commit', true, 0, needed, attempt);
+      if (outcome === 'uncertain') throw this.failure('commit', true, null, needed, attempt);
       // refused by a higher ballot: the next round finds our proposal if it landed somewhere that matters,
       // and makes a fresh one if it landed nowhere
       refused = true;
       if (!oursMayHaveLanded) ours = null;
     }
-    throw this.failure('prepare', oursMayHaveLanded, 0, needed, this.maxAttempts, true);
+    throw this.failure(
+      'prepare',
+      oursMayHaveLanded,
+      null,
+      needed,
+      this.maxAttempts,
+      `the key stayed contended for ${this.maxAttempts} rounds`,
+    );
   }
 
   /**
@@ -186,15 +211,19 @@ export class PaxosProposer {
   private failure(
     phase: 'prepare' | 'accept' | 'commit',
     mayHaveLanded: boolean,
-    confirmed: number,
+    /** Replicas that answered the phase, when the phase itself fell short; null when it did not. */
+    confirmed: number | null,
     required: number,
     attempts: number,
-    contended = false,
+    /** Why, when it is not a phase short of replicas. */
+    reason?: string,
   ): RedoubtError {
     const outcome = mayHaveLanded ? 'unknown' : 'not-applied';
-    const why = contended
-      ? `the key stayed contended for ${attempts} rounds`
-      : `${confirmed} of the ${required} replicas needed answered the ${phase} phase`;
+    const why = reason
+      ? reason
+      : confirmed === null
+        ? `the ${phase} phase did not reach ${required} replicas in time`
+        : `${confirmed} of the ${required} replicas needed answered the ${phase} phase`;
     const result =
       outcome === 'unknown'
         ? 'the write may or may not be applied (a later conditional write or serial read settles it)'
