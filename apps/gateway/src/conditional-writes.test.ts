@@ -110,6 +110,12 @@ describe('conditional writes', () => {
       { 'if-none-match': '*', 'x-redoubt-consistency': 'one' },
       'CONSISTENCY_INVALID',
     ],
+    [
+      'serial on a write without a condition',
+      'PUT',
+      { 'x-redoubt-consistency': 'serial' },
+      'CONSISTENCY_INVALID',
+    ],
   ])('refuses %s with 400 naming the problem, and writes nothing', async (_name, method, headers, code) => {
     const key = `bad-${code}-${Math.random()}`;
     const res = await cluster.request(path(key), {

@@ -222,7 +222,14 @@ export function createKvHandler(deps: KvHandlerDeps): (req: IncomingMessage, res
       const key = authorizedKey(req, method);
       const write = method === 'PUT' || method === 'DELETE';
       const condition = write ? conditionOf(method, req.headers) : null;
-      const serial = !write && req.headers[CONSISTENCY_HEADER] === SERIAL;
+      const serial = req.headers[CONSISTENCY_HEADER] === SERIAL;
+      if (serial && write && !condition) {
+        throw new RedoubtError(
+          'CONSISTENCY_INVALID',
+          `x-redoubt-consistency: ${SERIAL} is for GET, HEAD and conditional writes (send If-Match or If-None-Match)`,
+          { allowed: ['one', 'quorum', 'all'] },
+        );
+      }
       const level = condition || serial ? SERIAL : parseConsistency(req.headers[CONSISTENCY_HEADER]);
       if (condition) work = conditionalWrite(req, res, id, key, condition);
       else if (level === SERIAL) work = get(res, id, key, SERIAL, method === 'HEAD');
