@@ -134,6 +134,15 @@ interface Entry {
 }
 
 function checkKey(key: string, ops: readonly RegisterOperation[], maxSteps: number): KeyResult {
+  // A read of a value no operation ever wrote cannot be linearized anywhere: say so without a search
+  // (which would have to exhaust every configuration first).
+  const written = new Set<string>();
+  for (const op of ops) if (op.input.kind !== 'read' && op.input.value !== null) written.add(op.input.value);
+  const ghost = ops.some(
+    (o) => o.output?.kind === 'read' && o.output.value !== null && !written.has(o.output.value),
+  );
+  if (ghost) return { key, verdict: 'not-linearizable', operations: ops.length, steps: 0, deepest: 0 };
+
   const head = buildList(ops);
   const words = Math.ceil(ops.length / 32);
   const linearized = new Uint32Array(words);
