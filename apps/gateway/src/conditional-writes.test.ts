@@ -6,7 +6,7 @@ let cluster: TestCluster;
 
 beforeAll(async () => {
   cluster = await TestCluster.start();
-});
+}, 180_000); // four processes to start on a shared machine
 
 afterAll(async () => {
   await cluster?.stop();
