@@ -25,7 +25,7 @@ describe('conditional writes', () => {
     const first = await put('create-once', 'a', { 'if-none-match': '*' });
     expect(first.status).toBe(201);
     const body = (await first.json()) as { version: string; conditional: boolean; roundTrips: number };
-    expect(body).toMatchObject({ conditional: true, roundTrips: 3 });
+    expect(body).toMatchObject({ key: 'create-once', confirmed: 2, conditional: true, roundTrips: 3 });
     expect(first.headers.get('etag')).toBe(`"${body.version}"`);
 
     const second = await put('create-once', 'b', { 'if-none-match': '*' });

@@ -131,11 +131,8 @@ export function createKvHandler(deps: KvHandlerDeps): (req: IncomingMessage, res
           value: await readBody(req, res),
         }
       : { kind: 'delete' as const };
-    const { record, messages } = await counted(
-      metrics,
-      'write',
-      deps.conditional.write(key, condition, change),
-    );
+    const written = await counted(metrics, 'write', deps.conditional.write(key, condition, change));
+    const { record, messages } = written;
     const roundTrips = String(messages.prepare + messages.accept + messages.commit);
     if (!isPut) {
       respond(res, id, 204, ['etag', `"${record.version}"`, 'x-redoubt-round-trips', roundTrips]);
@@ -145,6 +142,7 @@ export function createKvHandler(deps: KvHandlerDeps): (req: IncomingMessage, res
     const body = JSON.stringify({
       key,
       version: record.version,
+      confirmed: written.confirmed,
       conditional: true,
       roundTrips: Number(roundTrips),
     });
