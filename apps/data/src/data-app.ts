@@ -7,7 +7,9 @@ import type { FaultyFileSystem } from '@redoubt/storage/testing';
 import type { Logger, Registry } from '@redoubt/telemetry';
 import type { DataConfig } from './data-config.js';
 import type { DataMetrics } from './data-metrics.js';
+import type { PaxosAcceptor } from '@redoubt/consensus';
 import { addPartitionRoutes } from './partition-routes.js';
+import { addPaxosRoutes } from './paxos-routes.js';
 import { addRecordRoutes } from './record-routes.js';
 import { addStreamRoutes } from './stream-routes.js';
 import { addTestHooks } from './test-hooks.js';
@@ -15,6 +17,8 @@ import { addTestHooks } from './test-hooks.js';
 export interface DataAppParts {
   config: Pick<DataConfig, 'NODE_ID' | 'CLUSTER_TOKEN' | 'DATA_ENABLE_TEST_HOOKS'>;
   store: RecordStore;
+  /** The Paxos acceptor of conditional writes (main.ts; paxos-routes.ts). */
+  acceptor?: PaxosAcceptor;
   logger: Logger;
   registry: Registry;
   metrics: DataMetrics;
@@ -32,6 +36,7 @@ export interface DataAppParts {
 export function createDataApp({
   config,
   store,
+  acceptor,
   logger,
   registry,
   metrics,
@@ -55,6 +60,7 @@ export function createDataApp({
   addRecordRoutes(app, store, metrics);
   addPartitionRoutes(app, store, logger);
   addStreamRoutes(app, store, metrics, logger);
+  if (acceptor) addPaxosRoutes(app, acceptor, store.partitions, metrics);
   if (config.DATA_ENABLE_TEST_HOOKS) addTestHooks(app, store, logger, disk);
   app.use(rememberErrorCode);
   finishServiceApp(app, logger);

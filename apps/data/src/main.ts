@@ -6,6 +6,7 @@ import {
   onShutdown,
   servePlainRoutesFirst,
 } from '@redoubt/http-kit';
+import { PaxosAcceptor } from '@redoubt/consensus';
 import { RecordStore } from '@redoubt/storage';
 import { FaultyFileSystem } from '@redoubt/storage/testing';
 import { createLogger, createMetricsRegistry } from '@redoubt/telemetry';
@@ -15,6 +16,7 @@ import { serveBatchChannel } from './batch-channel-server.js';
 import { createBatchHandler, isBatchRequest } from './batch-handler.js';
 import { createDataApp } from './data-app.js';
 import { createDataMetrics } from './data-metrics.js';
+import { LmdbPaxosStateStore } from './paxos-state-store.js';
 
 const config = loadConfigOrExit(dataConfigSchema, 'data');
 const logger = createLogger('data', config.LOG_LEVEL).child({ node: config.NODE_ID });
@@ -56,8 +58,21 @@ void store.recovery.then((aggregates) => {
   );
 });
 
+// Conditional writes: the acceptor keeps its promises in <DATA_DIR>/paxos and commits through the guarded store.
+const paxosStates = new LmdbPaxosStateStore(config.DATA_DIR);
+const acceptor = new PaxosAcceptor(paxosStates, store);
+
 const drain = createConnectionDrain();
-const app = createDataApp({ config, store, logger, registry, metrics, drain: drain.middleware, disk });
+const app = createDataApp({
+  config,
+  store,
+  acceptor,
+  logger,
+  registry,
+  metrics,
+  drain: drain.middleware,
+  disk,
+});
 const { server, port } = await listen(app, config.DATA_PORT, config.DATA_HOST);
 drain.attach();
 const authFailures = createAuthFailureReporter(registry, logger);
@@ -97,4 +112,7 @@ logger.info(
 // Batch channels are upgraded sockets that HTTP's idle sweep does not see, yet server.close() waits for
 // them: at the signal each ends once its frames in flight are answered.
 for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => channels.close());
-onShutdown(logger, [server], () => store.close());
+onShutdown(logger, [server], async () => {
+  await paxosStates.close();
+  await store.close();
+});

@@ -66,6 +66,11 @@ export class DataNodeSet {
     return replaced;
   }
 
+  /** The address this gateway uses for `id` (the Paxos transport follows moves through it). */
+  urlOf(id: string): string | undefined {
+    return this.nodes.get(id)?.url;
+  }
+
   /** Every node this gateway has a client for, with the address it uses (for the admin status). */
   addresses(): DataNodeAddress[] {
     return [...this.nodes].map(([id, node]) => ({ id, url: node.url }));

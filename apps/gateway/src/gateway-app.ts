@@ -12,6 +12,7 @@ import {
 import type { HandoffBuffer, QuorumCoordinator, QuorumPolicy } from '@redoubt/quorum';
 import type { HybridClock } from '@redoubt/records';
 import type { Logger, Registry } from '@redoubt/telemetry';
+import type { ConditionalWrites } from './conditional-writes.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 import { createKvHandler } from './kv-handler.js';
 import { openApiDocument } from './openapi-document.js';
@@ -32,6 +33,7 @@ export interface GatewayParts {
   placement: PlacementProvider;
   router: ReplicaRouter;
   coordinator: QuorumCoordinator;
+  conditional: ConditionalWrites;
   clock: HybridClock;
   breakers: BreakerRegistry;
   handoff: HandoffBuffer;
@@ -108,6 +110,7 @@ export function createPublicPath(parts: GatewayParts): (req: IncomingMessage, re
     apiKeys: parts.apiKeys,
     router: parts.router,
     coordinator: parts.coordinator,
+    conditional: parts.conditional,
     clock: parts.clock,
     policy: parts.policy,
     maxValueBytes: parts.maxValueBytes,

@@ -22,6 +22,8 @@ import { placementFromNodes } from '@redoubt/placement';
 import { followPlacement } from '@redoubt/membership';
 import { ReplicaRouter } from './replica-router.js';
 import { DataNodeSet } from './data-node-set.js';
+import { ConditionalWrites } from './conditional-writes.js';
+import { PaxosHttpTransport } from './paxos-transport.js';
 
 export interface AssembledGateway {
   /** Everything but the public path (health, readiness, metrics, OpenAPI, admin). */
@@ -141,6 +143,16 @@ export function assembleGateway(
     },
   });
 
+  // One clock for versions and ballots: a ballot is above every version this gateway has seen, and a new
+  // record's version above the current one the round read.
+  const clock = new HybridClock(config.GATEWAY_ID);
+  const paxos = new PaxosHttpTransport({
+    urlOf: (id) => nodes.urlOf(id),
+    clusterToken: config.CLUSTER_TOKEN,
+    timeoutMs: config.REPLICA_TIMEOUT_MS,
+    available: (id) => breakers.for(id).isAvailable(),
+  });
+
   const parts: GatewayParts = {
     gatewayId: config.GATEWAY_ID,
     apiKeys: config.API_KEYS,
@@ -154,7 +166,8 @@ export function assembleGateway(
     placement,
     router,
     coordinator,
-    clock: new HybridClock(config.GATEWAY_ID),
+    conditional: new ConditionalWrites(router, clock, paxos),
+    clock,
     breakers,
     handoff,
     dataNodes: () => nodes.addresses(),
@@ -171,6 +184,7 @@ export function assembleGateway(
       redis.disconnect();
       breakers.shutdown();
       await nodes.close();
+      await paxos.close();
     },
   };
 }

@@ -31,6 +31,7 @@ export class GatewayMetrics {
   readonly handoffs: Counter<'outcome'>;
   readonly readRepairs: Counter<'result'>;
   readonly placementEpoch: Gauge;
+  readonly conditional: Counter<'operation' | 'outcome'>;
   private readonly children = new Map<string, { observe(v: number): void }>();
 
   constructor(registry: Registry, handoffBacklog: () => number) {
@@ -50,6 +51,12 @@ export class GatewayMetrics {
     this.unknownWrites = new Counter({
       name: 'redoubt_replica_write_unknown_total',
       help: 'Replica writes whose outcome is unknown (timed out): handed off, may or may not have landed',
+      registers: [registry],
+    });
+    this.conditional = new Counter({
+      name: 'redoubt_conditional_requests_total',
+      help: 'Paxos rounds of conditional writes and serial reads by operation (write, read) and outcome (applied, read, precondition-failed, not-applied, unknown)',
+      labelNames: ['operation', 'outcome'],
       registers: [registry],
     });
     this.handoffs = new Counter({

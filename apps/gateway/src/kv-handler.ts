@@ -20,6 +20,9 @@ import {
 } from '@redoubt/quorum';
 import { makeRecord, makeTombstone, type HybridClock } from '@redoubt/records';
 import type { Logger } from '@redoubt/telemetry';
+import type { WriteCondition } from '@redoubt/consensus';
+import { conditionOf, SERIAL } from './conditional-request.js';
+import type { ConditionalWrites } from './conditional-writes.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 import { contentTypeOf, keyFromUrl } from './kv-request.js';
 import type { ReplicaRouter } from './replica-router.js';
@@ -35,6 +38,8 @@ export interface KvHandlerDeps {
   apiKeys: readonly string[];
   router: ReplicaRouter;
   coordinator: QuorumCoordinator;
+  /** If-Match / If-None-Match writes and serial reads: a Paxos round per request (conditional-writes.ts). */
+  conditional: ConditionalWrites;
   clock: HybridClock;
   policy: QuorumPolicy;
   maxValueBytes: number;
@@ -110,18 +115,67 @@ export function createKvHandler(deps: KvHandlerDeps): (req: IncomingMessage, res
     res.end();
   };
 
+  /** PUT or DELETE with If-Match / If-None-Match: linearizable per key (docs/decisions, conditional writes). */
+  const conditionalWrite = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    id: string,
+    key: string,
+    condition: WriteCondition,
+  ) => {
+    const isPut = req.method === 'PUT';
+    const change = isPut
+      ? {
+          kind: 'put' as const,
+          contentType: contentTypeOf(req.headers['content-type']),
+          value: await readBody(req, res),
+        }
+      : { kind: 'delete' as const };
+    const written = await counted(metrics, 'write', deps.conditional.write(key, condition, change));
+    const { record, messages } = written;
+    const roundTrips = String(messages.prepare + messages.accept + messages.commit);
+    if (!isPut) {
+      respond(res, id, 204, ['etag', `"${record.version}"`, 'x-redoubt-round-trips', roundTrips]);
+      res.end();
+      return;
+    }
+    const body = JSON.stringify({
+      key,
+      version: record.version,
+      confirmed: written.confirmed,
+      conditional: true,
+      roundTrips: Number(roundTrips),
+    });
+    respond(res, id, 201, [
+      'etag',
+      `"${record.version}"`,
+      'x-redoubt-round-trips',
+      roundTrips,
+      'content-type',
+      'application/json; charset=utf-8',
+      'content-length',
+      String(Buffer.byteLength(body)),
+    ]);
+    res.end(body);
+  };
+
   const get = async (
     res: ServerResponse,
     id: string,
     key: string,
-    level: ConsistencyLevel,
+    level: ConsistencyLevel | typeof SERIAL,
     head: boolean,
   ) => {
-    const set = router.route(key);
-    const { r } = requirementsFor(level, policy, set.replicas.length);
-    const outcome = await coordinator.read(set, key, r);
-    if (!outcome.ok) throw quorumFailure('read', outcome, metrics);
-    const record = outcome.record;
+    let record;
+    if (level === SERIAL) {
+      record = (await counted(metrics, 'read', deps.conditional.read(key))).record;
+    } else {
+      const set = router.route(key);
+      const { r } = requirementsFor(level, policy, set.replicas.length);
+      const outcome = await coordinator.read(set, key, r);
+      if (!outcome.ok) throw quorumFailure('read', outcome, metrics);
+      record = outcome.record;
+    }
     if (record) observe(clock, record.version);
     if (!record || record.tombstone) {
       throw new RedoubtError('RECORD_NOT_FOUND', 'no value is stored under this key', {
@@ -148,6 +202,8 @@ export function createKvHandler(deps: KvHandlerDeps): (req: IncomingMessage, res
     else deps.authFailures(error, { requestId, path: ROUTE, remote: req.socket.remoteAddress });
     const headers = [...responseHeaders, 'x-request-id', requestId];
     if (error.code === 'METHOD_NOT_ALLOWED') headers.push('allow', ALLOWED);
+    const currentEtag = error.code === 'PRECONDITION_FAILED' ? error.details.currentEtag : undefined;
+    if (typeof currentEtag === 'string') headers.push('etag', currentEtag);
     writeErrorResponse(res, error, requestId, headers);
   };
 
@@ -162,8 +218,20 @@ export function createKvHandler(deps: KvHandlerDeps): (req: IncomingMessage, res
     let work: Promise<void>;
     try {
       const key = authorizedKey(req, method);
-      const level = parseConsistency(req.headers[CONSISTENCY_HEADER]);
-      if (method === 'PUT') work = put(req, res, id, key, level);
+      const write = method === 'PUT' || method === 'DELETE';
+      const condition = write ? conditionOf(method, req.headers) : null;
+      const serial = req.headers[CONSISTENCY_HEADER] === SERIAL;
+      if (serial && write && !condition) {
+        throw new RedoubtError(
+          'CONSISTENCY_INVALID',
+          `x-redoubt-consistency: ${SERIAL} is for GET, HEAD and conditional writes (send If-Match or If-None-Match)`,
+          { allowed: ['one', 'quorum', 'all'] },
+        );
+      }
+      const level = condition || serial ? SERIAL : parseConsistency(req.headers[CONSISTENCY_HEADER]);
+      if (condition) work = conditionalWrite(req, res, id, key, condition);
+      else if (level === SERIAL) work = get(res, id, key, SERIAL, method === 'HEAD');
+      else if (method === 'PUT') work = put(req, res, id, key, level);
       else if (method === 'DELETE') work = remove(res, id, key, level);
       else work = get(res, id, key, level, method === 'HEAD');
     } catch (error) {
@@ -189,6 +257,29 @@ export function createKvHandler(deps: KvHandlerDeps): (req: IncomingMessage, res
       });
     }
     return keyFromUrl(req.url!.slice(KV_PREFIX.length) || '/');
+  }
+}
+
+/** Counts a Paxos round's outcome by operation. */
+async function counted<T>(
+  metrics: GatewayMetrics,
+  operation: 'write' | 'read',
+  round: Promise<T>,
+): Promise<T> {
+  try {
+    const result = await round;
+    metrics.conditional.inc({ operation, outcome: operation === 'write' ? 'applied' : 'read' });
+    return result;
+  } catch (error) {
+    const e = error as RedoubtError;
+    const outcome =
+      e.code === 'PRECONDITION_FAILED'
+        ? 'precondition-failed'
+        : e.code === 'CONSENSUS_NOT_REACHED'
+          ? String(e.details.outcome)
+          : 'failed';
+    metrics.conditional.inc({ operation, outcome });
+    throw error;
   }
 }
 

@@ -17,16 +17,44 @@ const etagHeader = {
 
 const kvErrors = {
   '400': errorResponse(
-    'Bad input: KEY_EMPTY, KEY_TOO_LONG, KEY_INVALID, CONSISTENCY_INVALID, HEADER_INVALID, BODY_INVALID.',
+    'Bad input: KEY_EMPTY, KEY_TOO_LONG, KEY_INVALID, CONSISTENCY_INVALID, HEADER_INVALID, BODY_INVALID, ' +
+      'CONDITION_INVALID (both If-Match and If-None-Match, a weak, unquoted or listed ETag, an ETag that is ' +
+      'no version, If-None-Match other than `*`, If-None-Match on DELETE).',
   ),
   '401': errorResponse('AUTH_MISSING: no `Authorization: Bearer <api key>` header.'),
   '403': errorResponse('AUTH_INVALID: the API key is not valid.'),
   '503': errorResponse(
     'QUORUM_NOT_REACHED: fewer than the required replicas confirmed (details: operation, confirmed, required, ' +
       'unknown, failed, replicas). For a write, `unknown` replicas timed out: the write may or may not have ' +
-      'been applied; retrying the same PUT is safe. PLACEMENT_UNAVAILABLE: no placement yet.',
+      'been applied; retrying the same PUT is safe. PLACEMENT_UNAVAILABLE: no placement yet. ' +
+      'CONSENSUS_NOT_REACHED (conditional writes and serial reads): the Paxos round did not reach a majority ' +
+      'or stayed contended; `details.outcome` is `not-applied` (certainly not applied) or `unknown`.',
   ),
 };
+
+const preconditionFailed = errorResponse(
+  'PRECONDITION_FAILED: the condition does not hold. `details.currentEtag` (and the `ETag` header) is the ' +
+    "key's current version, or null when it has no value.",
+);
+
+const conditionHeaders = [
+  {
+    name: 'If-Match',
+    in: 'header',
+    required: false,
+    description:
+      '`*` (only if the key has a value) or one strong ETag `"<version>"` (only if that is the current version). ' +
+      "Makes the write conditional: a Paxos round among the key's replicas, linearizable per key.",
+    schema: { type: 'string' },
+  },
+  {
+    name: 'If-None-Match',
+    in: 'header',
+    required: false,
+    description: 'PUT only: `*` (create only: only if the key has no value, or was deleted).',
+    schema: { type: 'string', enum: ['*'] },
+  },
+];
 
 export const openApiDocument = {
   openapi: '3.1.0',
@@ -64,8 +92,10 @@ export const openApiDocument = {
         in: 'header',
         required: false,
         description:
-          '`one`: W = 1 / R = 1; `quorum` (default): the configured W / R (2 / 2 of N = 3); `all`: W = R = N.',
-        schema: { type: 'string', enum: ['one', 'quorum', 'all'], default: 'quorum' },
+          '`one`: W = 1 / R = 1; `quorum` (default): the configured W / R (2 / 2 of N = 3); `all`: W = R = N; ' +
+          '`serial` (GET and HEAD, and allowed on conditional writes): a Paxos round at a majority, linearizable ' +
+          'with conditional writes (finishes any one left half done).',
+        schema: { type: 'string', enum: ['one', 'quorum', 'all', 'serial'], default: 'quorum' },
       },
     },
     schemas: {
@@ -92,6 +122,12 @@ export const openApiDocument = {
           key: { type: 'string' },
           version: { type: 'string' },
           confirmed: { type: 'integer', description: 'Replicas that had durably written it when answered.' },
+          conditional: { type: 'boolean', description: 'Present (true) on a conditional write.' },
+          roundTrips: {
+            type: 'integer',
+            description:
+              'Conditional writes: Paxos round trips it took (3 uncontended: prepare, accept, commit).',
+          },
         },
       },
     },
@@ -105,7 +141,10 @@ export const openApiDocument = {
         summary: 'Store a value (a new version of the key).',
         description:
           'Written to all N replicas; answered 201 once W of them confirmed a durable (fsynced) write. ' +
-          'Always 201: every PUT creates a new version, whether or not the key existed.',
+          'Always 201: every PUT creates a new version, whether or not the key existed. With If-Match or ' +
+          'If-None-Match the write is conditional and linearizable per key (a Paxos round; 412 when the ' +
+          'condition does not hold).',
+        parameters: conditionHeaders,
         requestBody: {
           required: false,
           description: 'The value, any content type (stored and returned as sent), at most MAX_VALUE_BYTES.',
@@ -118,6 +157,7 @@ export const openApiDocument = {
             content: { 'application/json': { schema: { $ref: '#/components/schemas/PutResult' } } },
           },
           ...kvErrors,
+          '412': preconditionFailed,
           '413': errorResponse('VALUE_TOO_LARGE: the body is over MAX_VALUE_BYTES.'),
         },
       },
@@ -146,9 +186,13 @@ export const openApiDocument = {
       delete: {
         operationId: 'deleteValue',
         summary: 'Delete the key: writes a tombstone version through the same quorum as a PUT.',
+        description:
+          'With If-Match the delete is conditional (a Paxos round; 412 when the condition does not hold).',
+        parameters: [conditionHeaders[0]],
         responses: {
           '204': { description: 'Acknowledged: W replicas have the tombstone.', headers: etagHeader },
           ...kvErrors,
+          '412': preconditionFailed,
         },
       },
     },

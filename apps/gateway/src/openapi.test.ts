@@ -61,6 +61,7 @@ function cases(): Record<string, Case> {
       ...byMethod('PUT'),
       '201': () => api('/v1/kv/openapi-put', { method: 'PUT', body: 'v' }),
       '413': () => api('/v1/kv/openapi-big', { method: 'PUT', body: 'x'.repeat(1025) }),
+      '412': () => api(kv, { method: 'PUT', body: 'x', headers: { 'if-none-match': '*' } }),
     },
     'get /v1/kv/{key}': {
       ...byMethod('GET'),
@@ -75,6 +76,7 @@ function cases(): Record<string, Case> {
     'delete /v1/kv/{key}': {
       ...byMethod('DELETE'),
       '204': () => api('/v1/kv/openapi-deleted', { method: 'DELETE' }),
+      '412': () => api(kv, { method: 'DELETE', headers: { 'if-match': '"000000000001.0000.gw1"' } }),
     },
     'get /v1/openapi.json': { '200': () => noKey('/v1/openapi.json') },
     'get /healthz': { '200': () => noKey('/healthz') },

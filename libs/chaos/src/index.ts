@@ -81,6 +81,20 @@ export {
 } from './measure/fault-probe.js';
 export { checkSet, type CheckResult, type CheckCounts } from './verify/set-checker.js';
 export { readBack } from './verify/read-back.js';
+export {
+  checkLinearizability,
+  stepRegister,
+  type RegisterInput,
+  type RegisterOutput,
+  type RegisterExpectation,
+  type RegisterOperation,
+  type LinearizabilityResult,
+  type LinearizabilityVerdict,
+  type KeyResult,
+  type CheckOptions,
+} from './verify/linearizability.js';
+export { RegisterHistory } from './verify/register-history.js';
+export { runCasWorkload, type CasWorkloadOptions, type CasAnswers } from './load/cas-workload.js';
 export { checkReplicaConvergence, type ConvergenceResult } from './verify/replica-convergence.js';
 export type { ChaosReport, FaultReport, VerificationReport } from './report/report-model.js';
 export { writeReports, jsonReport, markdownReport, htmlReport } from './report/report-writers.js';

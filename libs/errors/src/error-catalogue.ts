@@ -149,6 +149,20 @@ export const errorCatalogue = {
     kind: 'unavailable',
     summary: 'the orchestrator could not perform an action',
   },
+
+  // conditional writes (gateway: If-Match / If-None-Match, Paxos per key)
+  CONDITION_INVALID: {
+    kind: 'invalid',
+    summary: 'an If-Match or If-None-Match header is malformed, weak, or not allowed with this request',
+  },
+  PRECONDITION_FAILED: {
+    kind: 'conflict',
+    summary: "the key's current version does not satisfy the request's If-Match or If-None-Match",
+  },
+  CONSENSUS_NOT_REACHED: {
+    kind: 'unavailable',
+    summary: 'a Paxos round for the key could not reach a majority of its replicas, or stayed contended',
+  },
 } as const satisfies Record<string, { kind: ErrorKind; summary: string }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

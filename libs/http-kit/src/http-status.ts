@@ -18,6 +18,8 @@ const byCode: Partial<Record<ErrorCode, number>> = {
   BACKUP_KEY_INVALID: 400,
   FAULT_REFUSED: 409,
   NOT_LEADER: 409,
+  // RFC 9110 §13.1: a failed If-Match / If-None-Match on a write is 412, not a generic conflict
+  PRECONDITION_FAILED: 412,
 };
 
 /** The only place where the error catalogue meets HTTP. */

@@ -1,3 +1,4 @@
+import type { CasVerification } from '../run/cas-verification.js';
 import type { CheckCounts, LostWrite, RecoveredWrite, UnexpectedValue } from '../verify/set-checker.js';
 import type { PartitionDivergence } from '../verify/replica-convergence.js';
 import type { TimelineBucket, WindowStats } from '../measure/load-timeline.js';
@@ -42,6 +43,8 @@ export interface VerificationReport {
 }
 
 export interface ChaosReport {
+  /** The CAS workload and its linearizability check, when the scenario ran one (load.cas). */
+  cas?: CasVerification | null;
   format: 'redoubt.chaos-report';
   version: 1;
   runId: string;

@@ -21,6 +21,7 @@ import { createSeededRandom, randomSeed } from '../schedule/seeded-random.js';
 import { readBack } from '../verify/read-back.js';
 import { checkReplicaConvergence, type ConvergenceResult } from '../verify/replica-convergence.js';
 import { checkSet, type CheckResult } from '../verify/set-checker.js';
+import { startCasWorkload } from './cas-verification.js';
 import type { ChaosEnvironment } from './chaos-environment.js';
 import { abortableSleep, executeFault, type FaultExecution } from './fault-executor.js';
 import { faultReports } from './fault-reports.js';
@@ -119,6 +120,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunScena
   let healed: string[] = [];
   let loadStartedAt = startedAt;
   const annotations: Promise<unknown>[] = [];
+  let casRun: ReturnType<typeof startCasWorkload> | undefined;
   try {
     await driver.inventory(); // the baseline of what runs, before anything is touched
     loadStartedAt = Date.now();
@@ -145,6 +147,8 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunScena
           signal: stop.signal,
         });
 
+    const casWorkload = startCasWorkload(scenario, environment.gateways, environment.apiKey, runId);
+    casRun = casWorkload;
     const watcher = setInterval(() => {
       if (!scenario.guards.abortOnBrokenSteadyState) return;
       const state = steadyStateBroken(timeline, Date.now(), {
@@ -198,6 +202,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunScena
       load = summary;
     } finally {
       clearInterval(watcher);
+      casWorkload.stop();
     }
   } catch (error) {
     abort(`run error: ${(error as Error).message}`);
@@ -231,6 +236,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunScena
     const reads = await readBack({ client, keys, retryForMs: 30_000 });
     check = checkSet(history.all(), reads);
   }
+  const cas = await casRun?.verify(log);
   let convergence: ConvergenceResult | undefined;
   if (scenario.verify.replicasConverge) {
     const placement = await cluster.placement();
@@ -274,6 +280,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunScena
     scheduled: schedule.length,
     outsideFaults,
     steadyMet,
+    cas,
   });
   await Promise.allSettled(annotations);
   const failures = verifications.filter((v) => !v.passed).map((v) => `${v.name}: ${v.detail}`);
@@ -313,6 +320,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunScena
           unreadable: check.unreadable.slice(0, 1000),
         }
       : null,
+    cas: cas ?? null,
     replicas: convergence
       ? {
           checked: true,

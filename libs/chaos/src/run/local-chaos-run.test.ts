@@ -11,10 +11,11 @@ import { environmentFromStack, type ChaosEnvironment } from './chaos-environment
 import { runScenario } from './chaos-runner.js';
 
 // A real stack (redis-server, data nodes, gateways, backup-worker as processes) with a small P, and a short
-// scenario: kill -9 a data node under load (the supervisor restarts it, as a restart policy would).
+// scenario: kill -9 a data node under load (the supervisor restarts it, as a restart policy would), with a
+// CAS workload beside it whose history must be linearizable.
 const scenario = parseScenario(`
 name: e2e-kill-data-node
-load: { duration: 30s, rate: 40, warmup: 3s, timeout: 3s, maxInFlight: 64 }
+load: { duration: 30s, rate: 40, warmup: 3s, timeout: 3s, maxInFlight: 64, cas: { clients: 4, keys: 3 } }
 faults:
   - { name: kill -9 a data node, at: 8s, kind: crash, target: { role: data, pick: random }, recoverWithin: 45s }
 steadyState: { abortErrorRate: 0.9, abortAfter: 20s }
@@ -62,6 +63,9 @@ describe('a local chaos run', () => {
     });
     expect(report.faults[0]!.timeToRecoverMs).not.toBeNull();
     expect(report.replicas).toMatchObject({ converged: true, partitions: 32 });
+    expect(report.cas?.result.verdict).toBe('linearizable');
+    expect(report.cas?.operations.answered).toBeGreaterThan(20);
+    expect(report.verifications.map((v) => v.name)).toContain('conditional writes linearizable');
 
     for (const file of [files.json, files.markdown, files.html, files.history])
       expect(existsSync(file)).toBe(true);

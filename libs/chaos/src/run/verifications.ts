@@ -4,6 +4,7 @@ import { formatDuration } from '../scenario/duration.js';
 import type { Scenario } from '../scenario/scenario-schema.js';
 import type { ConvergenceResult } from '../verify/replica-convergence.js';
 import type { CheckResult } from '../verify/set-checker.js';
+import type { CasVerification } from './cas-verification.js';
 
 export interface VerificationInput {
   scenario: Scenario;
@@ -14,6 +15,8 @@ export interface VerificationInput {
   scheduled: number;
   outsideFaults: WindowStats;
   steadyMet: boolean;
+  /** The CAS workload's checked history, when the scenario ran one. */
+  cas?: CasVerification;
 }
 
 /**
@@ -74,5 +77,17 @@ export function verificationsOf(input: VerificationInput): VerificationReport[] 
       steadyMet,
       `outside faults: error rate ${(outsideFaults.errorRate * 100).toFixed(2)}%, p99 ${formatDuration(outsideFaults.p99Ms)}`,
     );
+  if (input.cas && scenario.verify.linearizable) {
+    const { result, operations } = input.cas;
+    add(
+      'conditional writes linearizable',
+      result.verdict === 'linearizable' && operations.answered > 0,
+      `${result.verdict}: ${result.operations} operations on ${result.keys} keys (${operations.unknown} unknown), ` +
+        `${result.steps} search steps in ${Math.round(result.ms)} ms` +
+        (result.problems.length > 0
+          ? `; keys ${result.problems.map((p) => `${p.key} ${p.verdict}`).join(', ')}`
+          : ''),
+    );
+  }
   return verifications;
 }

@@ -127,6 +127,19 @@ export const loadSchema = z
     timeout: durationField().default(3000),
     /** Load before the first fault may start, for the steady state to settle. */
     warmup: durationField().default(5000),
+    /**
+     * A compare-and-set workload beside the load: `clients` closed loops of serial read, then conditional
+     * write over what was read, on `keys` shared keys; its history is checked for linearizability
+     * (verify.linearizable). `maxSteps` bounds the checker's search per key (then the verdict is unknown).
+     */
+    cas: z
+      .object({
+        clients: z.number().int().min(1).max(64).default(4),
+        keys: z.number().int().min(1).max(1000).default(4),
+        maxSteps: z.number().int().min(1000).max(100_000_000).default(5_000_000),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -164,6 +177,8 @@ export const verifySchema = z
     recoveryObjectives: z.boolean().default(true),
     /** Fail the run when the steady-state objectives are missed outside fault windows. */
     steadyStateObjectives: z.boolean().default(false),
+    /** With a CAS workload (load.cas): its history must be linearizable (an `unknown` verdict fails too). */
+    linearizable: z.boolean().default(true),
   })
   .strict();
 
