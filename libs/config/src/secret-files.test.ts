@@ -41,11 +41,11 @@ describe('NAME_FILE: a secret read from a file', () => {
     expect(withSecretFiles({ X_FILE: secretFile('bare', 'bare-value') }).X).toBe('bare-value');
   });
 
-  it('refuses NAME and NAME_FILE both set, naming both', () => {
+  it('refuses NAME and NAME_FILE both set to different values, naming both', () => {
     const error = refusal(() =>
       loadConfig(schema, {
         CLUSTER_TOKEN: token,
-        CLUSTER_TOKEN_FILE: secretFile('t2', token),
+        CLUSTER_TOKEN_FILE: secretFile('t2', 'another-token-0123456789abcdef'),
         ADMIN_KEY: token,
       }),
     );
@@ -71,6 +71,19 @@ describe('NAME_FILE: a secret read from a file', () => {
       loadConfig(schema, { CLUSTER_TOKEN_FILE: secretFile('short', 'short\n'), ADMIN_KEY: token }),
     );
     expect(error.message).toMatch(/CLUSTER_TOKEN: .*16/);
+  });
+
+  it('an entry point fills its environment first, then loads its schema from it (as loadConfigOrExit does)', () => {
+    const target: NodeJS.ProcessEnv = {
+      CLUSTER_TOKEN_FILE: secretFile('token-2', `${token}\n`),
+      ADMIN_KEY_FILE: secretFile('admin-2', 'f1d2a07c55e04b3b9a1e6c0d9f7b2a44'),
+    };
+    readSecretFilesIntoEnv(target);
+    expect(target.CLUSTER_TOKEN).toBe(token);
+    expect(loadConfig(schema, target)).toEqual({
+      CLUSTER_TOKEN: token,
+      ADMIN_KEY: 'f1d2a07c55e04b3b9a1e6c0d9f7b2a44',
+    });
   });
 
   it('readSecretFilesIntoEnv fills the environment itself, for code that reads it later', () => {

@@ -11,7 +11,8 @@ export const SECRET_FILE_SUFFIX = '_FILE';
  * value out of `docker inspect`, the process environment of other containers and the service definition.
  *
  * Returns a copy of `env` with the values filled in. Refuses (CONFIG_INVALID naming every problem at once):
- * a `NAME` set as well (which one would win is a guess), a file that cannot be read, an empty file.
+ * a `NAME` set as well to another value (which one would win is a guess), a file that cannot be read, an
+ * empty file.
  */
 export function withSecretFiles(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const resolved: NodeJS.ProcessEnv = { ...env };
@@ -24,10 +25,6 @@ export function withSecretFiles(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
       problems.push(`${key}: ${message}`);
       variables.push(key);
     };
-    if (env[name]) {
-      problem(`${name} is set too: set one of ${name} and ${key}`);
-      continue;
-    }
     let content: string;
     try {
       content = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
@@ -37,6 +34,11 @@ export function withSecretFiles(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
     }
     if (content.trim() === '') {
       problem(`${path} is empty`);
+      continue;
+    }
+    // The same value already there is the file read before (an entry point filled process.env): fine.
+    if (env[name] && env[name] !== content) {
+      problem(`${name} is set too: set one of ${name} and ${key}`);
       continue;
     }
     resolved[name] = content;
