@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Docker from 'dockerode';
 import { waitFor as sharedWaitFor } from '@redoubt/local-stack';
+import { requireDockerEngine } from './testing/docker-engine.js';
 import { STACK_NAMESPACE_LABEL, SwarmDriver, type RuntimeEvent } from './index.js';
 
 /**
@@ -27,17 +28,7 @@ async function runningContainers(): Promise<Docker.ContainerInfo[]> {
 }
 
 beforeAll(async () => {
-  try {
-    await docker.ping();
-  } catch (error) {
-    throw new Error(
-      `the Docker Engine is not reachable at /var/run/docker.sock (${(error as Error).message}); ` +
-        'start it (apt-get install docker.io; dockerd &) to run this test',
-    );
-  }
-  const images = await docker.listImages({ filters: { reference: [IMAGE] } });
-  if (images.length === 0)
-    throw new Error(`the image ${IMAGE} is missing; build it with deploy/docker/build-offline-base.sh`);
+  await requireDockerEngine(docker, IMAGE);
   const info = (await docker.info()) as { Swarm?: { LocalNodeState?: string } };
   if (info.Swarm?.LocalNodeState !== 'active') {
     await docker.swarmInit({ ListenAddr: '127.0.0.1:2377', AdvertiseAddr: '127.0.0.1' });

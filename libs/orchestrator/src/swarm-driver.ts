@@ -1,5 +1,6 @@
 import Docker from 'dockerode';
 import { RedoubtError } from '@redoubt/errors';
+import { EngineEventStream, type EngineEvent } from './engine-events.js';
 import type {
   OrchestratorDriver,
   RuntimeAction,
@@ -75,10 +76,7 @@ export class SwarmDriver implements OrchestratorDriver {
   readonly kind = 'swarm' as const;
   private readonly docker: Docker;
   private readonly listeners = new Set<(event: RuntimeEvent) => void>();
-  private stream: (NodeJS.ReadableStream & { destroy?: () => void }) | undefined;
-  private streaming: Promise<void> | undefined;
-  private reopenTimer: NodeJS.Timeout | undefined;
-  private closed = false;
+  private events: EngineEventStream | undefined;
 
   constructor(private readonly options: SwarmDriverOptions) {
     this.docker = options.docker ?? new Docker({ socketPath: options.socketPath ?? '/var/run/docker.sock' });
@@ -160,7 +158,12 @@ export class SwarmDriver implements OrchestratorDriver {
 
   watch(listener: (event: RuntimeEvent) => void): () => void {
     this.listeners.add(listener);
-    this.streaming ??= this.openStream();
+    this.events ??= new EngineEventStream(
+      this.docker,
+      { type: ['container'], label: [`${STACK_NAMESPACE_LABEL}=${this.options.stack}`] },
+      (event) => this.onEngineEvent(event),
+    );
+    void this.events.open();
     return () => {
       this.listeners.delete(listener);
     };
@@ -168,15 +171,12 @@ export class SwarmDriver implements OrchestratorDriver {
 
   /** Resolves once the event stream is open (after `watch`), for callers that must not miss an event. */
   async watching(): Promise<void> {
-    await this.streaming;
+    await this.events?.open();
   }
 
   async close(): Promise<void> {
-    this.closed = true;
     this.listeners.clear();
-    if (this.reopenTimer) clearTimeout(this.reopenTimer);
-    this.stream?.destroy?.();
-    this.stream = undefined;
+    this.events?.close();
   }
 
   private serviceNameOf(name: string): string {
@@ -247,52 +247,7 @@ export class SwarmDriver implements OrchestratorDriver {
     }
   }
 
-  private async openStream(): Promise<void> {
-    if (this.closed || this.listeners.size === 0) return;
-    try {
-      const stream = (await this.docker.getEvents({
-        since: Math.floor(Date.now() / 1000),
-        filters: { type: ['container'], label: [`${STACK_NAMESPACE_LABEL}=${this.options.stack}`] },
-      })) as NodeJS.ReadableStream & { destroy?: () => void };
-      this.stream = stream;
-      let pending = '';
-      stream.on('data', (chunk: Buffer) => {
-        pending += chunk.toString('utf8');
-        let newline: number;
-        while ((newline = pending.indexOf('\n')) >= 0) {
-          const line = pending.slice(0, newline).trim();
-          pending = pending.slice(newline + 1);
-          if (line) this.onEngineEvent(line);
-        }
-      });
-      const reopen = () => {
-        if (this.stream !== stream) return;
-        this.stream = undefined;
-        this.scheduleReopen();
-      };
-      stream.on('end', reopen);
-      stream.on('error', reopen);
-      stream.on('close', reopen);
-    } catch {
-      this.scheduleReopen();
-    }
-  }
-
-  private scheduleReopen(): void {
-    if (this.closed || this.reopenTimer) return;
-    this.reopenTimer = setTimeout(() => {
-      this.reopenTimer = undefined;
-      this.streaming = this.openStream();
-    }, 1_000);
-  }
-
-  private onEngineEvent(line: string): void {
-    let event: { Action?: string; Actor?: { Attributes?: Record<string, string> }; timeNano?: number };
-    try {
-      event = JSON.parse(line);
-    } catch {
-      return;
-    }
+  private onEngineEvent(event: EngineEvent): void {
     const attributes = event.Actor?.Attributes ?? {};
     const service = attributes[SWARM_SERVICE_LABEL];
     const prefix = `${this.options.stack}_`;
