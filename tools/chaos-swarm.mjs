@@ -61,6 +61,13 @@ const hardStop = setTimeout(() => {
   teardown().finally(() => process.exit(124));
 }, DEADLINE_MS);
 
+// Interrupted (Ctrl-C, a CI timeout): still remove the stack, its volumes and the swarm it made.
+for (const signal of ['SIGINT', 'SIGTERM'])
+  process.once(signal, () => {
+    console.error(`[chaos:swarm] ${signal}: tearing down`);
+    teardown().finally(() => process.exit(130));
+  });
+
 let code = 3;
 try {
   deployed = true;
