@@ -105,6 +105,7 @@ try {
     [
       'run',
       '--rm',
+      '--no-healthcheck', // the image's check spawns a Node.js process every 5 s for nothing here
       '--name',
       chaosContainer,
       '--network',
