@@ -137,7 +137,10 @@ try {
     { env },
   );
   log(`chaos run took ${seconds(chaosStarted)} s`);
-  log(code === 0 ? 'verdict: PASS' : `verdict: FAIL (exit ${code}); report in chaos/reports/${runId}/`);
+  log(
+    `${code === 0 ? 'verdict: PASS' : `verdict: FAIL (exit ${code})`}: the report is in the chaos/reports/ folder the chaos app named above; ` +
+      `service logs in chaos/reports/${runId}/swarm.log`,
+  );
 } catch (error) {
   console.error(`[chaos:swarm] ${error.message}`);
   code = 3;
