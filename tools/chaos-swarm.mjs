@@ -46,6 +46,7 @@ async function teardown() {
         {
           encoding: 'utf8',
           maxBuffer: 64 << 20,
+          timeout: 30_000, // `docker service logs` of a replicated service was seen to hang here
         },
       );
       return `==== ${name}\n${r.stdout ?? ''}${r.stderr ?? ''}`;
