@@ -55,11 +55,11 @@ function defaultStackFile(env: NodeJS.ProcessEnv): string {
 }
 
 function environmentFor(
-  driver: 'local' | 'docker',
+  driver: 'local' | 'docker' | 'swarm',
   stackFile: string,
   env: NodeJS.ProcessEnv,
 ): ChaosEnvironment {
-  return driver === 'docker' ? environmentFromEnv(env) : environmentFromStackFile(stackFile);
+  return driver === 'local' ? environmentFromStackFile(stackFile) : environmentFromEnv(env);
 }
 
 /** Builds the `chaos` program; `exit` receives the code instead of the process exiting (testable). */
@@ -76,16 +76,16 @@ export function createChaosCli(io: CliIo, exit: (code: number) => void): Command
     .description('run a scenario (a file, or a name from chaos/scenarios) against a running stack')
     .argument('<scenario>', 'e.g. local-smoke, or path/to/scenario.yaml')
     .addOption(
-      new Option('--driver <driver>', 'local: npm start (stack.json); docker: compose containers').choices([
-        'local',
-        'docker',
-      ]),
+      new Option(
+        '--driver <driver>',
+        'local: npm start (stack.json); docker: compose containers; swarm: the tasks of a stack',
+      ).choices(['local', 'docker', 'swarm']),
     )
     .option('--seed <seed>', 'replay a schedule: overrides the scenario seed', seedOption)
     .option('--stack-file <path>', 'stack.json of the local stack', defaultStackFile(io.env))
     .option(
       '--project <name>',
-      'compose project (docker driver)',
+      'compose project (docker driver) or stack (swarm driver)',
       io.env.COMPOSE_PROJECT_NAME ?? io.env.COMPOSE_PROJECT,
     )
     .option(
@@ -106,7 +106,7 @@ export function createChaosCli(io: CliIo, exit: (code: number) => void): Command
       async (
         name: string,
         options: {
-          driver?: 'local' | 'docker';
+          driver?: 'local' | 'docker' | 'swarm';
           seed?: number | string;
           stackFile: string;
           project?: string;
@@ -120,6 +120,7 @@ export function createChaosCli(io: CliIo, exit: (code: number) => void): Command
         const driverKind = options.driver ?? scenario.driver ?? 'local';
         const environment = environmentFor(driverKind, options.stackFile, io.env);
         const driver = createDriver(environment, {
+          kind: driverKind,
           project: options.project,
           dockerSocket: io.env.DOCKER_SOCKET,
         });
@@ -195,23 +196,26 @@ export function createChaosCli(io: CliIo, exit: (code: number) => void): Command
     .description(
       'resume, reconnect and start everything of the stack that a run left paused, cut off or down',
     )
-    .addOption(new Option('--driver <driver>').choices(['local', 'docker']).default('local'))
+    .addOption(new Option('--driver <driver>').choices(['local', 'docker', 'swarm']).default('local'))
     .option('--stack-file <path>', 'stack.json of the local stack', defaultStackFile(io.env))
     .option(
       '--project <name>',
-      'compose project (docker driver)',
+      'compose project (docker driver) or stack (swarm driver)',
       io.env.COMPOSE_PROJECT_NAME ?? io.env.COMPOSE_PROJECT,
     )
-    .action(async (options: { driver: 'local' | 'docker'; stackFile: string; project?: string }) => {
-      const driver = createDriver(environmentFor(options.driver, options.stackFile, io.env), {
-        ...options,
-        dockerSocket: io.env.DOCKER_SOCKET,
-      });
-      await driver.inventory();
-      const done = await driver.healAll();
-      io.out(done.length > 0 ? done.join('\n') : 'nothing to heal');
-      exit(EXIT.pass);
-    });
+    .action(
+      async (options: { driver: 'local' | 'docker' | 'swarm'; stackFile: string; project?: string }) => {
+        const driver = createDriver(environmentFor(options.driver, options.stackFile, io.env), {
+          kind: options.driver,
+          ...options,
+          dockerSocket: io.env.DOCKER_SOCKET,
+        });
+        await driver.inventory();
+        const done = await driver.healAll();
+        io.out(done.length > 0 ? done.join('\n') : 'nothing to heal');
+        exit(EXIT.pass);
+      },
+    );
 
   return program;
 }

@@ -2,16 +2,24 @@ import {
   ControlApiClient,
   DockerFaultDriver,
   LocalFaultDriver,
+  SwarmFaultDriver,
   type ChaosEnvironment,
   type FaultDriver,
 } from '@redoubt/chaos';
 import Docker from 'dockerode';
 import { RedoubtError } from '@redoubt/errors';
 
-/** The fault driver for an environment: the supervisor's control API (local) or the Docker Engine (docker). */
+/**
+ * The fault driver for an environment: the supervisor's control API (local), or the Docker Engine with the
+ * containers of a compose project (docker) or the tasks of a Swarm stack (swarm, `kind`).
+ */
 export function createDriver(
   environment: ChaosEnvironment,
-  options: { project?: string | undefined; dockerSocket?: string | undefined },
+  options: {
+    kind?: 'local' | 'docker' | 'swarm' | undefined;
+    project?: string | undefined;
+    dockerSocket?: string | undefined;
+  },
 ): FaultDriver {
   if (environment.kind === 'local') {
     if (!environment.controlUrl)
@@ -28,7 +36,8 @@ export function createDriver(
   if (!project)
     throw new RedoubtError(
       'CONFIG_INVALID',
-      'the docker driver needs the compose project: --project <name>, COMPOSE_PROJECT_NAME or COMPOSE_PROJECT',
+      `the ${options.kind ?? 'docker'} driver needs the ${options.kind === 'swarm' ? 'stack' : 'compose project'}: ` +
+        '--project <name>, COMPOSE_PROJECT_NAME or COMPOSE_PROJECT',
       { variables: ['COMPOSE_PROJECT_NAME'] },
     );
   // A container's service URL (and a data node's id) is the one whose host name is its service name.
@@ -39,9 +48,7 @@ export function createDriver(
     ...environment.services.map((s) => ({ url: s.url })),
     ...(environment.redisUrl ? [{ url: environment.redisUrl }] : []),
   ];
-  return new DockerFaultDriver({
-    project,
-    services,
-    ...(options.dockerSocket ? { docker: new Docker({ socketPath: options.dockerSocket }) } : {}),
-  });
+  const docker = options.dockerSocket ? { docker: new Docker({ socketPath: options.dockerSocket }) } : {};
+  if (options.kind === 'swarm') return new SwarmFaultDriver({ stack: project, services, ...docker });
+  return new DockerFaultDriver({ project, services, ...docker });
 }

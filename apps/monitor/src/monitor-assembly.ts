@@ -114,6 +114,7 @@ export async function assembleMonitor(
     adminKey: config.ADMIN_KEY,
     dockerSocket: config.DOCKER_SOCKET,
     composeProject: config.COMPOSE_PROJECT,
+    swarmStack: config.SWARM_STACK,
     namespace: config.KUBERNETES_NAMESPACE,
     podSelector: config.KUBERNETES_POD_SELECTOR,
   });

@@ -59,6 +59,8 @@ describe('monitor configuration', () => {
 
   it('names every wrong variable at once', () => {
     expect(problems({ ...base, ORCHESTRATOR: 'local' })).toContain('SUPERVISOR_URL');
+    expect(problems({ ...base, ORCHESTRATOR: 'swarm' })).toEqual(['SWARM_STACK']);
+    expect(problems({ ...base, ORCHESTRATOR: 'swarm', SWARM_STACK: 'redoubt' })).toEqual([]);
     expect(problems({ ...base, ORCHESTRATOR: 'kubernetes' })).toEqual([
       'KUBERNETES_NAMESPACE',
       'KUBERNETES_POD_SELECTOR',

@@ -81,10 +81,12 @@ export const monitorConfigSchema = z
     /** No restart of a silent service while more than this share of all services is silent (a starved machine). */
     RESTART_HOLD_SILENT_SHARE: z.coerce.number().gt(0).max(1).default(0.5),
     REPAIR_ON_RETURN: env.booleanFlag().default(true),
-    ORCHESTRATOR: z.enum(['local', 'docker', 'kubernetes', 'none']).default('none'),
+    ORCHESTRATOR: z.enum(['local', 'docker', 'swarm', 'kubernetes', 'none']).default('none'),
     SUPERVISOR_URL: optional(env.httpUrl()),
     DOCKER_SOCKET: z.string().min(1).default('/var/run/docker.sock'),
     COMPOSE_PROJECT: optional(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be a compose project name')),
+    /** swarm: the stack the monitor watches (`docker stack deploy ... <stack>`). */
+    SWARM_STACK: optional(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be a stack name')),
     /** kubernetes: the release's namespace (downward API metadata.namespace) and its pods' label selector. */
     KUBERNETES_NAMESPACE: optional(
       z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a namespace name'),
@@ -107,6 +109,8 @@ export const monitorConfigSchema = z
         path: ['SUPERVISOR_URL'],
         message: 'is required when ORCHESTRATOR=local',
       });
+    if (config.ORCHESTRATOR === 'swarm' && !config.SWARM_STACK)
+      ctx.addIssue({ code: 'custom', path: ['SWARM_STACK'], message: 'is required when ORCHESTRATOR=swarm' });
     if (config.ORCHESTRATOR === 'kubernetes')
       for (const key of ['KUBERNETES_NAMESPACE', 'KUBERNETES_POD_SELECTOR'] as const)
         if (!config[key])

@@ -34,6 +34,7 @@ export {
 } from './faults/process-control.js';
 export { supervisorControl } from './faults/supervisor-control.js';
 export { LocalFaultDriver, type LocalProcessInfo } from './faults/local-fault-driver.js';
+export { SwarmFaultDriver, type SwarmFaultDriverOptions } from './faults/swarm-fault-driver.js';
 export {
   DockerFaultDriver,
   roleFromServiceName,

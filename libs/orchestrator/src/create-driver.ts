@@ -4,6 +4,7 @@ import { KubernetesDriver } from './kubernetes-driver.js';
 import { NoneDriver } from './none-driver.js';
 import type { OrchestratorDriver, OrchestratorKind } from './orchestrator-driver.js';
 import { SupervisorDriver } from './supervisor-driver.js';
+import { SwarmDriver } from './swarm-driver.js';
 
 export interface DriverSettings {
   kind: OrchestratorKind;
@@ -14,6 +15,8 @@ export interface DriverSettings {
   /** docker */
   dockerSocket?: string;
   composeProject?: string;
+  /** swarm: the stack's name (`docker stack deploy ... <stack>`). */
+  swarmStack?: string;
   /** kubernetes: the release's namespace and the label selector of its pods. */
   namespace?: string;
   podSelector?: string;
@@ -33,6 +36,10 @@ export function createDriver(settings: DriverSettings): OrchestratorDriver {
       });
     case 'docker':
       return new DockerDriver({ socketPath: settings.dockerSocket, project: settings.composeProject });
+    case 'swarm':
+      if (!settings.swarmStack)
+        throw new RedoubtError('CONFIG_INVALID', 'ORCHESTRATOR=swarm needs SWARM_STACK (the stack name)');
+      return new SwarmDriver({ stack: settings.swarmStack, socketPath: settings.dockerSocket });
     case 'kubernetes':
       if (!settings.namespace || !settings.podSelector)
         throw new RedoubtError(

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Docker from 'dockerode';
 import { waitFor as sharedWaitFor } from '@redoubt/local-stack';
+import { requireDockerEngine } from './testing/docker-engine.js';
 import { COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL, DockerDriver, type RuntimeEvent } from './index.js';
 
 /**
@@ -20,17 +21,7 @@ const waitFor = <T>(what: string, probe: () => T | Promise<T>, timeoutMs = 30_00
   sharedWaitFor(what, probe, timeoutMs, 100);
 
 beforeAll(async () => {
-  try {
-    await docker.ping();
-  } catch (error) {
-    throw new Error(
-      `the Docker Engine is not reachable at /var/run/docker.sock (${(error as Error).message}); ` +
-        'start it (apt-get install docker.io; dockerd &) to run this test',
-    );
-  }
-  const images = await docker.listImages({ filters: { reference: [IMAGE] } });
-  if (images.length === 0)
-    throw new Error(`the image ${IMAGE} is missing; build it with deploy/docker/build-offline-base.sh`);
+  await requireDockerEngine(docker, IMAGE);
   await docker.createNetwork({ Name: network, Labels: { [COMPOSE_PROJECT_LABEL]: project } });
   container = await docker.createContainer({
     name: `${project}-svc-1`,

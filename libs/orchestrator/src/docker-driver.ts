@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import Docker from 'dockerode';
 import { RedoubtError } from '@redoubt/errors';
+import { EngineEventStream, type EngineEvent } from './engine-events.js';
 import type {
   OrchestratorDriver,
   RuntimeAction,
@@ -60,10 +61,7 @@ export class DockerDriver implements OrchestratorDriver {
   /** container id -> service name, for events that carry only an id. */
   private readonly serviceOf = new Map<string, string>();
   private readonly listeners = new Set<(event: RuntimeEvent) => void>();
-  private stream: NodeJS.ReadableStream | undefined;
-  private streaming: Promise<void> | undefined;
-  private closed = false;
-  private reconnectTimer: NodeJS.Timeout | undefined;
+  private events: EngineEventStream | undefined;
 
   constructor(private readonly options: DockerDriverOptions = {}) {
     this.docker = options.docker ?? new Docker({ socketPath: options.socketPath ?? '/var/run/docker.sock' });
@@ -130,7 +128,13 @@ export class DockerDriver implements OrchestratorDriver {
 
   watch(listener: (event: RuntimeEvent) => void): () => void {
     this.listeners.add(listener);
-    this.streaming ??= this.openStream();
+    this.events ??= new EngineEventStream(
+      this.docker,
+      { type: ['container', 'network'] },
+      (event) => this.onEngineEvent(event),
+      () => this.prime(),
+    );
+    void this.events.open();
     return () => {
       this.listeners.delete(listener);
     };
@@ -138,16 +142,12 @@ export class DockerDriver implements OrchestratorDriver {
 
   /** Resolves once the event stream is open (after `watch`), for callers that must not miss an event. */
   async watching(): Promise<void> {
-    await this.streaming;
+    await this.events?.open();
   }
 
   async close(): Promise<void> {
-    this.closed = true;
     this.listeners.clear();
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    const stream = this.stream as (NodeJS.ReadableStream & { destroy?: () => void }) | undefined;
-    stream?.destroy?.();
-    this.stream = undefined;
+    this.events?.close();
   }
 
   /**
@@ -219,59 +219,7 @@ export class DockerDriver implements OrchestratorDriver {
     }
   }
 
-  private async openStream(): Promise<void> {
-    if (this.closed || this.listeners.size === 0) return;
-    try {
-      await this.prime().catch(() => undefined);
-      const stream = await this.docker.getEvents({
-        since: Math.floor(Date.now() / 1000),
-        filters: { type: ['container', 'network'] },
-      });
-      this.stream = stream;
-      let pending = '';
-      stream.on('data', (chunk: Buffer) => {
-        pending += chunk.toString('utf8');
-        let newline: number;
-        while ((newline = pending.indexOf('\n')) >= 0) {
-          const line = pending.slice(0, newline).trim();
-          pending = pending.slice(newline + 1);
-          if (line) this.onEngineEvent(line);
-        }
-      });
-      const reopen = () => {
-        if (this.stream !== stream) return;
-        this.stream = undefined;
-        this.scheduleReopen();
-      };
-      stream.on('end', reopen);
-      stream.on('error', reopen);
-      stream.on('close', reopen);
-    } catch {
-      this.scheduleReopen();
-    }
-  }
-
-  private scheduleReopen(): void {
-    if (this.closed || this.reconnectTimer) return;
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      this.streaming = this.openStream();
-    }, 1_000);
-  }
-
-  private onEngineEvent(line: string): void {
-    let event: {
-      Type?: string;
-      Action?: string;
-      Actor?: { ID?: string; Attributes?: Record<string, string> };
-      time?: number;
-      timeNano?: number;
-    };
-    try {
-      event = JSON.parse(line);
-    } catch {
-      return;
-    }
+  private onEngineEvent(event: EngineEvent): void {
     const attributes = event.Actor?.Attributes ?? {};
     const at = event.timeNano ? Math.floor(event.timeNano / 1e6) : Date.now();
     const action = (event.Action ?? '').split(':')[0]!;

@@ -13,6 +13,12 @@ export {
   COMPOSE_SERVICE_LABEL,
   type DockerDriverOptions,
 } from './docker-driver.js';
+export {
+  SwarmDriver,
+  STACK_NAMESPACE_LABEL,
+  SWARM_SERVICE_LABEL,
+  type SwarmDriverOptions,
+} from './swarm-driver.js';
 export { KubernetesDriver, type KubernetesDriverOptions } from './kubernetes-driver.js';
 export {
   SERVICE_LABEL,

@@ -40,11 +40,11 @@ export interface RuntimeEvent {
 }
 
 /** Which orchestrator a driver speaks to. */
-export type OrchestratorKind = 'local' | 'docker' | 'kubernetes' | 'none';
+export type OrchestratorKind = 'local' | 'docker' | 'swarm' | 'kubernetes' | 'none';
 
 /**
  * An orchestrator the monitor acts through. `local`: the supervisor of `npm start` (its control API);
- * `docker`: the Docker Engine API; `kubernetes`: the Kubernetes API (deletes hung pods only); `none`: watch only. Actions resolve when the orchestrator accepted
+ * `docker`: the Docker Engine API; `swarm`: Docker Swarm's service API (force-updates services); `kubernetes`: the Kubernetes API (deletes hung pods only); `none`: watch only. Actions resolve when the orchestrator accepted
  * them and reject with ORCHESTRATOR_* errors otherwise.
  */
 export interface OrchestratorDriver {

@@ -14,6 +14,11 @@ describe('orchestratorName', () => {
     expect(orchestratorName({ name: 'd1', url: 'http://127.0.0.1:7101' }, 'docker')).toBe('d1');
   });
 
+  it('swarm: the host name of the URL is the stack service, or a replica by its slot host name', () => {
+    expect(orchestratorName({ name: 'd1', url: 'http://data-1:7101' }, 'swarm')).toBe('data-1');
+    expect(orchestratorName({ name: 'gw2', url: 'http://gateway-2:8080' }, 'swarm')).toBe('gateway-2');
+  });
+
   it('kubernetes: the first label of the host (a pod behind the headless Service, or a Service)', () => {
     expect(
       orchestratorName(

@@ -80,7 +80,10 @@ export function decideAction(
       // Resuming is instant and keeps the process and its state; a restart would cost a boot.
       return {
         act: 'unpause',
-        reason: driver === 'docker' ? `${runtime.name} is paused` : `${runtime.name} is stopped (SIGSTOP)`,
+        reason:
+          driver === 'docker' || driver === 'swarm'
+            ? `${runtime.name} is paused`
+            : `${runtime.name} is stopped (SIGSTOP)`,
       };
     case 'running': {
       if (runtime.disconnected.length > 0)

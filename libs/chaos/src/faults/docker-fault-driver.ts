@@ -36,7 +36,7 @@ const label = (labels: Record<string, string>, name: string): string | undefined
   labels[name] ?? labels[name.replace(/^io\./, 'com.')];
 
 /** Role names as scenarios use them (the stack's roles): a compose `worker` is the `backup-worker`. */
-function normaliseRole(role: string): string {
+export function normaliseRole(role: string): string {
   return role === 'worker' ? 'backup-worker' : role;
 }
 const COMPOSE_PROJECT = 'com.docker.compose.project';

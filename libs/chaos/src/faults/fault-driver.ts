@@ -16,7 +16,7 @@ export interface TargetState {
  * touched (and everything of the stack that is paused or down) back, and is safe to call repeatedly.
  */
 export interface FaultDriver {
-  readonly name: 'local' | 'docker';
+  readonly name: 'local' | 'docker' | 'swarm';
   supports(kind: FaultKind): boolean;
   inventory(): Promise<ChaosTarget[]>;
   inject(kind: FaultKind, target: ChaosTarget): Promise<void>;

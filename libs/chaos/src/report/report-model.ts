@@ -51,7 +51,7 @@ export interface ChaosReport {
   scenario: string;
   description: string | null;
   seed: number | string;
-  driver: 'local' | 'docker';
+  driver: 'local' | 'docker' | 'swarm';
   loadEngine: 'builtin' | 'k6';
   startedAt: string;
   endedAt: string;

@@ -189,7 +189,7 @@ export const scenarioSchema = z
     /** A number or string; the same seed replays the same schedule. Absent: drawn at run time and recorded. */
     seed: z.union([z.number().int(), z.string().min(1)]).optional(),
     /** Default driver when the CLI does not say (`--driver`). */
-    driver: z.enum(['local', 'docker']).optional(),
+    driver: z.enum(['local', 'docker', 'swarm']).optional(),
     load: loadSchema,
     steadyState: steadyStateSchema.default(steadyStateSchema.parse({})),
     faults: z.array(faultSchema).default([]),
