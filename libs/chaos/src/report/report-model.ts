@@ -1,5 +1,6 @@
 import type { CasVerification } from '../run/cas-verification.js';
 import type { CheckCounts, LostWrite, RecoveredWrite, UnexpectedValue } from '../verify/set-checker.js';
+import type { RegisterCheckResult } from '../verify/register-checker.js';
 import type { PartitionDivergence } from '../verify/replica-convergence.js';
 import type { TimelineBucket, WindowStats } from '../measure/load-timeline.js';
 import type { FaultKind } from '../scenario/scenario-schema.js';
@@ -78,6 +79,8 @@ export interface ChaosReport {
     unexpected: UnexpectedValue[];
     unreadable: { key: string; error: string }[];
   } | null;
+  /** The register check (verify/register-checker): lost updates on overwritten keys. */
+  registers: RegisterCheckResult | null;
   replicas: {
     checked: boolean;
     converged: boolean;

@@ -168,6 +168,8 @@ export const verifySchema = z
   .object({
     /** Every acknowledged write reads back with its value or a newer one. */
     acknowledgedWrites: z.boolean().default(true),
+    /** Register check: a read after an acknowledged write returns it or a write not finished before it began. */
+    registers: z.boolean().default(true),
     /** Every partition's replicas have equal digests (after healing), within this long. */
     replicasConverge: z.boolean().default(true),
     convergeWithin: durationField().default(60_000),
