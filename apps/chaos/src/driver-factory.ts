@@ -11,7 +11,7 @@ import { RedoubtError } from '@redoubt/errors';
 /** The fault driver for an environment: the supervisor's control API (local) or the Docker Engine (docker). */
 export function createDriver(
   environment: ChaosEnvironment,
-  options: { project?: string | undefined; dockerSocket?: string | undefined },
+  options: { project?: string | undefined; dockerSocket?: string | undefined; clockDir?: string | undefined },
 ): FaultDriver {
   if (environment.kind === 'local') {
     if (!environment.controlUrl)
@@ -43,5 +43,7 @@ export function createDriver(
     project,
     services,
     ...(options.dockerSocket ? { docker: new Docker({ socketPath: options.dockerSocket }) } : {}),
+    // clock-skew: the libfaketime offset files (deploy/docker/chaos-clock.yml); absent: clock faults refused.
+    clockDir: options.clockDir ?? process.env['CHAOS_CLOCK_DIR'],
   });
 }

@@ -174,6 +174,10 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunScena
         signal: stop.signal,
         log,
         onInjected: (target) => metrics?.faultStarted(fault.kind, target.name),
+        effect: {
+          timeline,
+          objectives: { maxErrorRate: scenario.steadyState.maxErrorRate, p99Ms: scenario.steadyState.p99 },
+        },
       });
       executions.push(execution);
       const ended = execution.endedAt ?? execution.injectedAt;
