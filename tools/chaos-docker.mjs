@@ -7,8 +7,8 @@
 // 3. docker-compose up of a project of its own (unique name, its own network and volumes), waits healthy;
 //    with deploy/docker/chaos-clock.yml on top: the app services preload the host's libfaketime and read
 //    their clock offset from chaos/reports/<run>/clock/<service> (clock-skew faults; +0s until one starts).
-//    Link faults (partition, slow-link, reset-link) need the host's iptables and nsenter (docker.io brings
-//    iptables; nsenter is util-linux).
+//    Link faults (partition, slow-link, reset-link) run the host's iptables in a container's network
+//    namespace (docker.io brings iptables).
 // 4. Runs the chaos container (profile `chaos`) with the CI scenario; its exit code is the verdict.
 // 5. Always: compose logs into the report folder, docker-compose down -v.
 // Exit code: the chaos verdict (0 pass, 1 a verification failed), 3 when the run could not happen.
@@ -140,7 +140,6 @@ try {
   await ensureDockerEngine();
   await ensureDebianPackage('faketime');
   await ensureDebianPackage('iptables');
-  await ensureDebianPackage('nsenter', 'util-linux');
   const offline = process.env.REDOUBT_IMAGES !== 'public' && !imageExists('node:20-bookworm-slim');
   if (offline) {
     log(

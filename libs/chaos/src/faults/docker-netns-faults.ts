@@ -58,11 +58,13 @@ export const HEAL_COMMANDS = [
 ];
 
 /**
- * Runs shell commands in a container's network namespace with the *host's* iptables: a short-lived
- * privileged helper container (the target's own image, pid: host) enters the host's mount namespace
- * (`nsenter -t 1 -m`, so the host's iptables and its nf_tables backend are used, whatever the image holds)
- * and from there the target's network namespace by its PID (`nsenter -t <pid> -n`). The chaos container
- * already holds the Docker socket, which is root on the host; the helper adds nothing to that.
+ * Runs shell commands in a container's network namespace with the *host's* iptables: a short-lived helper
+ * container (the target's own image) joins the target's network namespace (`network_mode:
+ * container:<id>`) with NET_ADMIN and NET_RAW only, mounts the host's root read-only and `chroot`s into it,
+ * so the host's iptables (and its nf_tables backend) is used whatever the image holds. No privileged
+ * container and no host PID namespace: this machine cannot grant every capability (`--privileged` fails
+ * here), and entering the host's namespaces is refused. The chaos container already holds the Docker
+ * socket, which is root on the host; the helper adds nothing to that.
  */
 export async function runInNetns(
   docker: Docker,
@@ -70,20 +72,21 @@ export async function runInNetns(
   commands: readonly string[],
 ): Promise<void> {
   const info = await docker.getContainer(containerId).inspect();
-  const pid = info.State.Pid;
-  if (!info.State.Running || !pid)
-    throw new RedoubtError(
-      'FAULT_REFUSED',
-      `${info.Name.replace(/^\//, '')} is not running: no network namespace to change`,
-    );
-  const script = commands.map((c) => `nsenter -t ${pid} -n -- ${c}`).join(' && ');
+  const name = info.Name.replace(/^\//, '');
+  if (!info.State.Running)
+    throw new RedoubtError('FAULT_REFUSED', `${name} is not running: no network namespace to change`);
   const helper = await docker.createContainer({
     Image: info.Image,
     User: '0:0',
-    Entrypoint: ['nsenter', '-t', '1', '-m', '--', 'sh', '-c', script],
+    Entrypoint: ['chroot', '/host', 'sh', '-c', commands.join(' && ')],
     Cmd: [],
     Labels: { 'io.redoubt.role': 'chaos-helper' },
-    HostConfig: { Privileged: true, PidMode: 'host', NetworkMode: 'none', AutoRemove: false },
+    HostConfig: {
+      NetworkMode: `container:${info.Id}`,
+      CapAdd: ['NET_ADMIN', 'NET_RAW'],
+      Binds: ['/:/host:ro'],
+      AutoRemove: false,
+    },
   });
   try {
     await helper.start();
@@ -92,7 +95,7 @@ export async function runInNetns(
       const logs = await helper.logs({ stdout: true, stderr: true });
       throw new RedoubtError(
         'FAULT_REFUSED',
-        `iptables in ${info.Name.replace(/^\//, '')}'s network namespace failed (exit ${StatusCode}): ` +
+        `iptables in ${name}'s network namespace failed (exit ${StatusCode}): ` +
           logs
             .toString('utf8')
             .replace(/[\x00-\x08]/g, '')
