@@ -22,6 +22,7 @@ export function createDriver(
     return new LocalFaultDriver(
       new ControlApiClient(environment.controlUrl, environment.adminKey),
       environment.processes,
+      environment.clockDir,
     );
   }
   const project = options.project;

@@ -3,13 +3,8 @@ import Docker from 'dockerode';
 import { RedoubtError } from '@redoubt/errors';
 import type { FaultKind } from '../scenario/scenario-schema.js';
 import type { ChaosTarget } from '../targets/chaos-target.js';
-import {
-  containerIps,
-  HEAL_COMMANDS,
-  linkRuleCommands,
-  runInNetns,
-  writeClockOffset,
-} from './docker-netns-faults.js';
+import { containerIps, HEAL_COMMANDS, linkRuleCommands, runInNetns } from './docker-netns-faults.js';
+import { writeClockOffset } from './clock-offset.js';
 import type { FaultDriver, FaultParams, TargetState } from './fault-driver.js';
 
 export interface DockerFaultDriverOptions {

@@ -4,13 +4,8 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
-import {
-  containerIps,
-  HEAL_COMMANDS,
-  linkRuleCommands,
-  runInNetns,
-  writeClockOffset,
-} from './docker-netns-faults.js';
+import { writeClockOffset } from './clock-offset.js';
+import { containerIps, HEAL_COMMANDS, linkRuleCommands, runInNetns } from './docker-netns-faults.js';
 
 describe('linkRuleCommands', () => {
   it('drops by source inbound and by destination outbound, per peer address', () => {

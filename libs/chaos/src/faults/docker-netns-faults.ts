@@ -1,5 +1,3 @@
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { RedoubtError } from '@redoubt/errors';
 import type { FaultKind, LinkDirection } from '../scenario/scenario-schema.js';
@@ -114,18 +112,4 @@ export async function containerIps(docker: Docker, containerId: string): Promise
   return Object.values(info.NetworkSettings.Networks ?? {})
     .map((n) => (n as { IPAddress?: string }).IPAddress ?? '')
     .filter((ip) => ip !== '');
-}
-
-/**
- * A clock fault through libfaketime: services started with LD_PRELOAD=libfaketime and
- * FAKETIME_TIMESTAMP_FILE=<dir>/<service> (deploy/docker/chaos-clock.yml, added by `npm run chaos:docker`)
- * read their offset from that file (re-read every second: FAKETIME_CACHE_DURATION=1). Writing `+30s` skews
- * the service's wall clock (Date.now, gettimeofday, CLOCK_REALTIME) 30 s ahead; monotonic time is left
- * alone (FAKETIME_DONT_FAKE_MONOTONIC=1), so timers keep working. `+0` undoes it.
- */
-export async function writeClockOffset(dir: string, service: string, offsetMs: number): Promise<void> {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(service))
-    throw new RedoubtError('FAULT_REFUSED', `not a service name for a clock file: ${service}`);
-  const seconds = offsetMs / 1000;
-  await writeFile(join(dir, service), `${seconds >= 0 ? '+' : ''}${seconds}s\n`);
 }
