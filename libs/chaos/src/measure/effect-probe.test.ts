@@ -38,6 +38,15 @@ describe('effectDetectRecover', () => {
     });
   });
 
+  it('holds a machine that is slow anyway to twice its own normal, not to the objective', () => {
+    const slowNormal = [0, 1000, 2000, 3000].map((start) => bucket(start, 0, 800));
+    const buckets = [...slowNormal, bucket(4000, 0, 900), bucket(5000, 0, 2500), bucket(6000, 0, 850)];
+    expect(effectDetectRecover(buckets, 1000, objectives, 4000, 5800)).toEqual({
+      detectedAt: 6000,
+      recoveredAt: 6000,
+    });
+  });
+
   it('has no recovery while the load stays broken after the end', () => {
     const buckets = [bucket(0, 50, 20), bucket(1000, 50, 20), bucket(2000, 50, 20)];
     expect(effectDetectRecover(buckets, 1000, objectives, 0, 1500)).toEqual({
