@@ -5,7 +5,8 @@
 // 2. Images: with no container registry (no public base image present locally), builds the offline base
 //    (deploy/docker/build-offline-base.sh) and uses it for every service; Grafana is left out (say so).
 // 3. docker-compose up of a project of its own (unique name, its own network and volumes), waits healthy;
-//    with deploy/docker/chaos-clock.yml on top: the app services preload the host's libfaketime and read
+//    for a scenario with clock-skew faults, with deploy/docker/chaos-clock.yml on top: the app services
+//    preload the host's libfaketime and read
 //    their clock offset from chaos/reports/<run>/clock/<service> (clock-skew faults; +0s until one starts).
 //    Link faults (partition, slow-link, reset-link) run the host's iptables in a container's network
 //    namespace (docker.io brings iptables).
@@ -14,7 +15,15 @@
 // Exit code: the chaos verdict (0 pass, 1 a verification failed), 3 when the run could not happen.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+  statSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import {
   ensureDebianPackage,
@@ -66,14 +75,29 @@ function clockFiles(dir) {
   return dir;
 }
 
+/** Whether the scenario file has a clock-skew fault (the chaos app validates the file itself). */
+function usesClockFaults(file) {
+  try {
+    return /^\s*(-\s*)?kind:\s*clock-skew\b/m.test(readFileSync(file, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 function composeEnv(offline, httpPort, monitorPort, prometheusPort) {
   const socketGid = String(statSync('/var/run/docker.sock').gid);
   const env = {
     ...process.env,
     COMPOSE_PROJECT_NAME: project,
-    COMPOSE_FILE: 'docker-compose.yml:deploy/docker/chaos-clock.yml',
-    REDOUBT_FAKETIME_LIB: faketimeLibDir(),
-    REDOUBT_CLOCK_DIR: clockFiles(join(reportsRoot, runId, 'clock')),
+    // Clock faults only: the services run under libfaketime (deploy/docker/chaos-clock.yml) when the
+    // scenario skews a clock; every other run starts the stack exactly as docker-compose.yml says.
+    ...(usesClockFaults(scenario)
+      ? {
+          COMPOSE_FILE: 'docker-compose.yml:deploy/docker/chaos-clock.yml',
+          REDOUBT_FAKETIME_LIB: faketimeLibDir(),
+          REDOUBT_CLOCK_DIR: clockFiles(join(reportsRoot, runId, 'clock')),
+        }
+      : {}),
     DOCKER_GID: socketGid,
     REDOUBT_HTTP_PORT: String(httpPort),
     REDOUBT_MONITOR_PORT: String(monitorPort),
