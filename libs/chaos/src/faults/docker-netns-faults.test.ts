@@ -82,6 +82,9 @@ describe('link faults in a container network namespace (real Docker)', () => {
   it('partitions a from b (outbound) and heals it', async () => {
     const [bIp] = await containerIps(docker, containers[1]!.id);
     expect(bIp).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    // b's server may still be starting on a busy machine: wait until a reaches it (bounded).
+    const deadline = Date.now() + 30_000;
+    while (!(await aReachesB(bIp!)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
     expect(await aReachesB(bIp!)).toBe(true);
     await runInNetns(
       docker,
