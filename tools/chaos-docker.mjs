@@ -4,15 +4,34 @@
 //    the background if no engine answers.
 // 2. Images: with no container registry (no public base image present locally), builds the offline base
 //    (deploy/docker/build-offline-base.sh) and uses it for every service; Grafana is left out (say so).
-// 3. docker-compose up of a project of its own (unique name, its own network and volumes), waits healthy.
+// 3. docker-compose up of a project of its own (unique name, its own network and volumes), waits healthy;
+//    for a scenario with clock-skew faults, with deploy/docker/chaos-clock.yml on top: the app services
+//    preload the host's libfaketime and read
+//    their clock offset from chaos/reports/<run>/clock/<service> (clock-skew faults; +0s until one starts).
+//    Link faults (partition, slow-link, reset-link) run the host's iptables in a container's network
+//    namespace (docker.io brings iptables).
 // 4. Runs the chaos container (profile `chaos`) with the CI scenario; its exit code is the verdict.
 // 5. Always: compose logs into the report folder, docker-compose down -v.
 // Exit code: the chaos verdict (0 pass, 1 a verification failed), 3 when the run could not happen.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, writeFileSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+  statSync,
+} from 'node:fs';
 import { join } from 'node:path';
-import { ensureDockerEngine, ensureOfflineBaseImage, OFFLINE_BASE_IMAGE, run } from './prerequisites.mjs';
+import {
+  ensureDebianPackage,
+  ensureDockerEngine,
+  ensureOfflineBaseImage,
+  OFFLINE_BASE_IMAGE,
+  run,
+} from './prerequisites.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 process.chdir(root);
@@ -36,11 +55,49 @@ function imageExists(image) {
   return sh('docker', ['image', 'inspect', image], { stdio: 'ignore' }).status === 0;
 }
 
+/** The folder holding the host's libfaketime.so.1 (Debian: /usr/lib/<triplet>/faketime). */
+function faketimeLibDir() {
+  for (const triplet of readdirSync('/usr/lib')) {
+    const dir = join('/usr/lib', triplet, 'faketime');
+    if (existsSync(join(dir, 'libfaketime.so.1'))) return dir;
+  }
+  throw new Error('libfaketime.so.1 not found under /usr/lib/*/faketime (apt-get install -y faketime)');
+}
+
+/** One offset file per service of deploy/docker/chaos-clock.yml, all `+0s`, writable by the chaos container. */
+function clockFiles(dir) {
+  mkdirSync(dir, { recursive: true });
+  chmodSync(dir, 0o777);
+  for (const service of ['data-1', 'data-2', 'data-3', 'gateway-1', 'gateway-2']) {
+    writeFileSync(join(dir, service), '+0s\n');
+    chmodSync(join(dir, service), 0o666);
+  }
+  return dir;
+}
+
+/** Whether the scenario file has a clock-skew fault (the chaos app validates the file itself). */
+function usesClockFaults(file) {
+  try {
+    return /^\s*(-\s*)?kind:\s*clock-skew\b/m.test(readFileSync(file, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 function composeEnv(offline, httpPort, monitorPort, prometheusPort) {
   const socketGid = String(statSync('/var/run/docker.sock').gid);
   const env = {
     ...process.env,
     COMPOSE_PROJECT_NAME: project,
+    // Clock faults only: the services run under libfaketime (deploy/docker/chaos-clock.yml) when the
+    // scenario skews a clock; every other run starts the stack exactly as docker-compose.yml says.
+    ...(usesClockFaults(scenario)
+      ? {
+          COMPOSE_FILE: 'docker-compose.yml:deploy/docker/chaos-clock.yml',
+          REDOUBT_FAKETIME_LIB: faketimeLibDir(),
+          REDOUBT_CLOCK_DIR: clockFiles(join(reportsRoot, runId, 'clock')),
+        }
+      : {}),
     DOCKER_GID: socketGid,
     REDOUBT_HTTP_PORT: String(httpPort),
     REDOUBT_MONITOR_PORT: String(monitorPort),
@@ -105,6 +162,8 @@ async function freePort() {
 let code = 1;
 try {
   await ensureDockerEngine();
+  await ensureDebianPackage('faketime');
+  await ensureDebianPackage('iptables');
   const offline = process.env.REDOUBT_IMAGES !== 'public' && !imageExists('node:20-bookworm-slim');
   if (offline) {
     log(
@@ -113,10 +172,10 @@ try {
     if (!(await ensureOfflineBaseImage())) throw new Error('offline base build failed');
     log('Grafana is left out of the offline run: its image cannot be built from Debian packages');
   }
-  env = composeEnv(offline, await freePort(), await freePort(), await freePort());
   mkdirSync(join(reportsRoot, runId), { recursive: true });
   chmodSync(join(reportsRoot, runId), 0o777); // the chaos container runs as uid 10001
   chmodSync(reportsRoot, 0o777);
+  env = composeEnv(offline, await freePort(), await freePort(), await freePort());
 
   log(`building images (project ${project})`);
   if ((await compose(['build'])) !== 0) throw new Error('image build failed');

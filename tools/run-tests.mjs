@@ -19,6 +19,10 @@ process.chdir(root);
 await ensurePrerequisites({ npm: true, redis: true });
 // promtool (alert-rule tests) and a real Prometheus (dashboard checks) come with Debian's prometheus.
 await ensureDebianPackage('promtool', 'prometheus');
+// libs/chaos's clock and link fault tests: a real libfaketime, and the host's iptables in a container's
+// network namespace.
+await ensureDebianPackage('faketime');
+await ensureDebianPackage('iptables');
 // The Docker driver's tests (libs/orchestrator) act on a real container: an engine and the offline base image.
 await ensureDockerEngine();
 if (!(await ensureOfflineBaseImage())) {

@@ -19,6 +19,7 @@ export function createDriver(
     kind?: 'local' | 'docker' | 'swarm' | undefined;
     project?: string | undefined;
     dockerSocket?: string | undefined;
+    clockDir?: string | undefined;
   },
 ): FaultDriver {
   if (environment.kind === 'local') {
@@ -30,6 +31,7 @@ export function createDriver(
     return new LocalFaultDriver(
       new ControlApiClient(environment.controlUrl, environment.adminKey),
       environment.processes,
+      environment.clockDir,
     );
   }
   const project = options.project;
@@ -50,5 +52,11 @@ export function createDriver(
   ];
   const docker = options.dockerSocket ? { docker: new Docker({ socketPath: options.dockerSocket }) } : {};
   if (options.kind === 'swarm') return new SwarmFaultDriver({ stack: project, services, ...docker });
-  return new DockerFaultDriver({ project, services, ...docker });
+  return new DockerFaultDriver({
+    project,
+    services,
+    ...docker,
+    // clock-skew: the libfaketime offset files (deploy/docker/chaos-clock.yml); absent: clock faults refused.
+    clockDir: options.clockDir ?? process.env['CHAOS_CLOCK_DIR'],
+  });
 }

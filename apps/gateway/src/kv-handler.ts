@@ -17,6 +17,7 @@ import {
   type QuorumPolicy,
   type ReadOutcome,
   type WriteOutcome,
+  writeNewest,
 } from '@redoubt/quorum';
 import { makeRecord, makeTombstone, type HybridClock } from '@redoubt/records';
 import type { Logger } from '@redoubt/telemetry';
@@ -90,8 +91,9 @@ export function createKvHandler(deps: KvHandlerDeps): (req: IncomingMessage, res
     const value = await readBody(req, res);
     const set = router.route(key);
     const { w } = requirementsFor(level, policy, set.replicas.length);
-    const record = makeRecord({ key, value, contentType, version: clock.now(), tombstone: false });
-    const outcome = await coordinator.write(set, record, w);
+    const { record, outcome } = await writeNewest(coordinator, clock, set, w, (version) =>
+      makeRecord({ key, value, contentType, version, tombstone: false }),
+    );
     if (!outcome.ok) throw quorumFailure('write', outcome, metrics);
     const body = JSON.stringify({ key, version: record.version, confirmed: outcome.confirmed });
     respond(res, id, 201, [
@@ -108,8 +110,9 @@ export function createKvHandler(deps: KvHandlerDeps): (req: IncomingMessage, res
   const remove = async (res: ServerResponse, id: string, key: string, level: ConsistencyLevel) => {
     const set = router.route(key);
     const { w } = requirementsFor(level, policy, set.replicas.length);
-    const tombstone = makeTombstone(key, clock.now());
-    const outcome = await coordinator.write(set, tombstone, w);
+    const { record: tombstone, outcome } = await writeNewest(coordinator, clock, set, w, (version) =>
+      makeTombstone(key, version),
+    );
     if (!outcome.ok) throw quorumFailure('write', outcome, metrics);
     respond(res, id, 204, ['etag', `"${tombstone.version}"`]);
     res.end();

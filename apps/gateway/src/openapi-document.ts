@@ -143,7 +143,12 @@ export const openApiDocument = {
           'Written to all N replicas; answered 201 once W of them confirmed a durable (fsynced) write. ' +
           'Always 201: every PUT creates a new version, whether or not the key existed. With If-Match or ' +
           'If-None-Match the write is conditional and linearizable per key (a Paxos round; 412 when the ' +
-          'condition does not hold).',
+          'condition does not hold). A replica that ' +
+          'already holds a newer version (a writer whose clock runs ahead) does not count toward W: the ' +
+          'gateway moves its clock past that version and writes again, so the acknowledged version is the one ' +
+          'reads return. After 3 such attempts, or when the newer version is further ahead of the ' +
+          "gateway's clock than MAX_CLOCK_DRIFT_MS, it answers 409 WRITE_SUPERSEDED (details: key, version, " +
+          'newerVersion): not acknowledged. DELETE behaves the same.',
         parameters: conditionHeaders,
         requestBody: {
           required: false,

@@ -115,6 +115,7 @@ export async function runStack(argv: string[]): Promise<void> {
     fresh: flags.fresh,
     log,
     controlUrl,
+    clockFaults: config.REDOUBT_CHAOS_CLOCK,
     onSupervisor: (created) => (supervisor = created),
   });
 

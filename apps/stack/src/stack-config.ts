@@ -32,6 +32,8 @@ export const stackConfigSchema = z.object({
   REDOUBT_PARTITIONS: optional(env.positiveInt().max(1 << 24)).transform((p) => p ?? 4096),
   REDOUBT_QUEUE_PREFIX: optional(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must match [A-Za-z0-9_-]{1,64}')),
   LOG_LEVEL: env.logLevel(),
+  /** Data nodes and gateways run under libfaketime so chaos runs can skew their clocks (docs/chaos.md). */
+  REDOUBT_CHAOS_CLOCK: optional(env.booleanFlag()).transform((v) => v ?? false),
 });
 
 export type StackConfig = z.infer<typeof stackConfigSchema>;

@@ -102,7 +102,9 @@ export async function applyUndoChanges(
       try {
         const outcome = await quorumWrite(options.set, undoRecordOf(change, version), options.w);
         const settlement = await outcome.settled;
-        result.ok = outcome.ok;
+        // A newer client write that replicas already hold wins over the undo (stale replies are not acks
+        // since decision 0016 (supersede-on-stale)): the undo is done, and counted as superseded below.
+        result.ok = outcome.ok || outcome.supersededBy !== undefined;
         result.acked = settlement.acked.length;
         result.missed = [...settlement.failed, ...settlement.unknown];
         result.superseded = settlement.newestCurrent !== undefined && settlement.newestCurrent > version;

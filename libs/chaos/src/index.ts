@@ -81,6 +81,7 @@ export {
   type ProbeSample,
 } from './measure/fault-probe.js';
 export { checkSet, type CheckResult, type CheckCounts } from './verify/set-checker.js';
+export { checkRegisters, type RegisterCheckResult, type LostUpdate } from './verify/register-checker.js';
 export { readBack } from './verify/read-back.js';
 export {
   checkLinearizability,

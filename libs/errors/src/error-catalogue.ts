@@ -53,6 +53,10 @@ export const errorCatalogue = {
 
   // replication and quorum
   QUORUM_NOT_REACHED: { kind: 'unavailable', summary: 'not enough replicas confirmed' },
+  WRITE_SUPERSEDED: {
+    kind: 'conflict',
+    summary: 'replicas kept holding a newer version of the key through every retry of the write',
+  },
   REPLICA_UNAVAILABLE: { kind: 'unavailable', summary: 'a replica did not answer' },
   REPLICA_TIMEOUT: { kind: 'timeout', summary: 'a replica did not answer in time' },
   CIRCUIT_OPEN: { kind: 'unavailable', summary: 'the circuit breaker for a downstream is open' },

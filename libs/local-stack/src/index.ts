@@ -60,6 +60,7 @@ export {
 } from './stack-definition.js';
 export { REDOUBT_STACK } from './redoubt-stack.js';
 export { readStackFile, type StackFile, type StackFileProcess } from './stack-file.js';
+export { clockDirOf, clockFaultEnv, findLibfaketime } from './clock-faults.js';
 export { homePaths } from './stack-home.js';
 export { pidAlive, processStartTime, processStopped } from './process-identity.js';
 export {

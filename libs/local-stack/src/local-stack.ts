@@ -37,6 +37,7 @@ import {
 } from './stack-definition.js';
 import type { SupervisedProcess, SupervisorEvent } from './supervised-process.js';
 import { Supervisor } from './supervisor.js';
+import { clockDirOf, clockFaultEnv, findLibfaketime } from './clock-faults.js';
 
 /** One line for the log: a child's output, or a note from the stack itself (`stream: 'stack'`). */
 export interface StackLogEntry {
@@ -85,6 +86,11 @@ export interface LocalStackOptions {
   controlUrl?: string;
   /** Called with the supervisor as soon as it exists, before anything starts (so a control API can serve it). */
   onSupervisor?: (supervisor: Supervisor) => void;
+  /**
+   * Let chaos runs skew the clocks of data nodes and gateways (libfaketime, `<home>/clock/<name>`;
+   * clock-faults.ts). Off by default; `REDOUBT_CHAOS_CLOCK=1 npm start` turns it on.
+   */
+  clockFaults?: boolean;
 }
 
 export interface StackEndpoint {
@@ -324,6 +330,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     };
     const backups = definition.backups?.(context);
 
+    const libfaketime = options.clockFaults ? findLibfaketime() : undefined;
+    if (options.clockFaults && !libfaketime)
+      throw new RedoubtError('CONFIG_INVALID', 'clock faults need libfaketime: apt-get install -y faketime');
+    // Offset files of an earlier run with clock faults would tell a chaos run it can skew clocks it cannot.
+    if (!options.clockFaults) rmSync(clockDirOf(home), { recursive: true, force: true });
     const supervisor = new Supervisor({
       restartPolicy: options.restartPolicy,
       stopGraceMs: options.stopGraceMs,
@@ -336,7 +347,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       const service = new ServiceProcess({
         name: instance.name,
         ...('app' in run ? { app: run.app } : { command: run.command, args: run.args(instance, context) }),
-        env: component.env(instance, context),
+        env: { ...component.env(instance, context), ...clockFaultEnv(home, instance, libfaketime) },
         ...(component.readiness === 'http'
           ? { readyUrl: `${instance.url}/readyz` }
           : { readyPort: instance.port }),

@@ -20,6 +20,7 @@ export {
   type WriteSettlement,
   type ReplicaWriteState,
 } from './quorum-write.js';
+export { writeNewest, MAX_SUPERSEDE_ATTEMPTS, type NewestWrite, type QuorumWriter } from './write-newest.js';
 export {
   quorumRead,
   type ReadOutcome,

@@ -9,7 +9,14 @@ import { partitionOf } from '@redoubt/hashing';
 import { dataNodeService, freePort, type ServiceProcess } from '@redoubt/local-stack';
 import type { ReplicateJob } from '@redoubt/queues';
 import { HybridClock, makeRecord, makeTombstone, type StoredRecord } from '@redoubt/records';
-import { QuorumCoordinator, quorumRead, quorumWrite, type ReplicaClient, type ReplicaSet } from './index.js';
+import {
+  QuorumCoordinator,
+  quorumRead,
+  quorumWrite,
+  writeNewest,
+  type ReplicaClient,
+  type ReplicaSet,
+} from './index.js';
 
 /** Quorum behaviour about data, against three real data node processes. */
 const PARTITIONS = 16;
@@ -92,15 +99,84 @@ describe('quorum writes on real data nodes', () => {
     for (const c of clients) expect(await versionOn(c, 'w-key')).toBe(record.version);
   });
 
-  it('reports an older write as acked but superseded: the node keeps the newer version', async () => {
+  it('does not count a stale reply as an ack: an older write is superseded, not acknowledged', async () => {
     const older = value('lww', 'older');
     const newer = value('lww', 'newer');
     await quorumWrite(set('lww', ...clients), newer, 3);
     const outcome = await quorumWrite(set('lww', ...clients), older, 2);
-    expect(outcome.ok).toBe(true);
-    expect((await outcome.settled).newestCurrent).toBe(newer.version);
+    // Before decision 0016 (supersede-on-stale) this was ok: true, a success that no read would ever return.
+    expect(outcome.ok).toBe(false);
+    expect(outcome.supersededBy).toBe(newer.version);
+    const settled = await outcome.settled;
+    expect(settled).toMatchObject({ acked: [], failed: [], unknown: [], newestCurrent: newer.version });
+    expect(settled.stale.sort()).toEqual(['d1', 'd2', 'd3']);
     const read = await quorumRead(set('lww', ...clients), 'lww', 2);
     expect(Buffer.from(read.record!.value).toString()).toBe('newer');
+  });
+
+  it('counts a replica that already holds exactly this version (a retried put) as an ack', async () => {
+    const record = value('again', 'same');
+    await quorumWrite(set('again', ...clients), record, 3);
+    const outcome = await quorumWrite(set('again', ...clients), record, 3);
+    expect(outcome).toMatchObject({ ok: true, confirmed: 3, supersededBy: undefined });
+  });
+
+  it('writeNewest: a write behind a clock that ran 30 s ahead moves past it and is what reads return', async () => {
+    const ahead = new HybridClock('fast', () => Date.now() + 30_000);
+    const fromTheFuture = makeRecord({
+      key: 'skew',
+      value: Buffer.from('from a fast clock'),
+      contentType: 'text/plain',
+      version: ahead.now(),
+      tombstone: false,
+    });
+    expect((await quorumWrite(set('skew', ...clients), fromTheFuture, 3)).ok).toBe(true);
+    const coordinator = new QuorumCoordinator({ handoff: new RecordingSink() });
+    const honest = new HybridClock('honest');
+    const later = await writeNewest(coordinator, honest, set('skew', ...clients), 2, (version) =>
+      makeRecord({
+        key: 'skew',
+        value: Buffer.from('later'),
+        contentType: 'text/plain',
+        version,
+        tombstone: false,
+      }),
+    );
+    expect(later.outcome.ok).toBe(true);
+    expect(later.attempts).toBe(2);
+    expect(later.record.version > fromTheFuture.version).toBe(true);
+    const read = await quorumRead(set('skew', ...clients), 'skew', 2);
+    expect(read.record?.version).toBe(later.record.version);
+    expect(Buffer.from(read.record!.value).toString()).toBe('later');
+  });
+
+  it('writeNewest: a newer version beyond the allowed drift of this clock is answered WRITE_SUPERSEDED', async () => {
+    const far = new HybridClock('far', () => Date.now() + 50_000);
+    const ahead = makeRecord({
+      key: 'far',
+      value: Buffer.from('x'),
+      contentType: 'text/plain',
+      version: far.now(),
+      tombstone: false,
+    });
+    expect((await quorumWrite(set('far', ...clients), ahead, 3)).ok).toBe(true);
+    // This gateway's clock is 20 s behind the data nodes: the held version is 70 s ahead of it.
+    const behind = new HybridClock('slow', () => Date.now() - 20_000);
+    const coordinator = new QuorumCoordinator({ handoff: new RecordingSink() });
+    const attempt = writeNewest(coordinator, behind, set('far', ...clients), 2, (version) =>
+      makeRecord({
+        key: 'far',
+        value: Buffer.from('y'),
+        contentType: 'text/plain',
+        version,
+        tombstone: false,
+      }),
+    );
+    await expect(attempt).rejects.toMatchObject({
+      code: 'WRITE_SUPERSEDED',
+      details: { newerVersion: ahead.version },
+    });
+    expect(await versionOn(clients[0]!, 'far')).toBe(ahead.version);
   });
 });
 

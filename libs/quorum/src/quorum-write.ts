@@ -3,11 +3,18 @@ import type { StoredRecord } from '@redoubt/records';
 import { errorCodeOf, isUnknownOutcome, type ReplicaSet } from './replica-client.js';
 import { Settlement, SettlingOutcome } from './settlement.js';
 
-export type ReplicaWriteState = 'pending' | 'acked' | 'failed' | 'unknown';
+/**
+ * `stale`: the replica answered that it already holds a newer version of the key (the put was durable
+ * there but lost by last-writer-wins). It is not an ack: a quorum of such replies would make a write
+ * "succeed" that no read will ever return (decision 0016, supersede-on-stale).
+ */
+export type ReplicaWriteState = 'pending' | 'acked' | 'stale' | 'failed' | 'unknown';
 
 /** Where every replica ended up once all calls finished (acked, failed, or timed out). */
 export interface WriteSettlement {
   acked: string[];
+  /** Replicas that already held a newer version than ours (our write lost there by last-writer-wins). */
+  stale: string[];
   failed: string[];
   /** Timed out (or an unclassifiable error): the write may or may not be on these replicas. */
   unknown: string[];
@@ -29,6 +36,11 @@ export interface WriteOutcome {
   failed: number;
   /** Replicas whose outcome was not known when the decision was made (timed out or still in flight). */
   unknown: number;
+  /**
+   * Set when the write failed only because replicas hold a newer version: acks plus such replies reached W.
+   * The newest version seen; a writer that moves its clock past it and writes again wins.
+   */
+  supersededBy: string | undefined;
   /** Resolves once every replica call has finished; the handoff is decided from this. */
   readonly settled: Promise<WriteSettlement>;
   /** Same as `settled`, as a callback (no promise is made unless someone asks for one). */
@@ -44,6 +56,7 @@ class WriteDecision extends SettlingOutcome<WriteSettlement> implements WriteOut
     readonly confirmed: number,
     readonly failed: number,
     readonly unknown: number,
+    readonly supersededBy: string | undefined,
     settlement: Settlement<WriteSettlement>,
   ) {
     super(settlement);
@@ -52,8 +65,9 @@ class WriteDecision extends SettlingOutcome<WriteSettlement> implements WriteOut
 
 /**
  * Sends the record to every replica of the set at once and decides as soon as the outcome is certain:
- * success with W durable acks (without waiting for slower replicas), failure as soon as the acks still
- * possible cannot reach W. Calls still running after the decision go on in the background and are
+ * success with W durable acks of *this* version (without waiting for slower replicas), failure as soon as
+ * the acks still possible cannot reach W. A replica that answers `stale` (it holds a newer version) is not
+ * an ack; when acks and stale replies together reach W the failure carries `supersededBy`. Calls still running after the decision go on in the background and are
  * reported through `settled`.
  */
 export function quorumWrite(set: ReplicaSet, record: StoredRecord, w: number): Promise<WriteOutcome> {
@@ -64,6 +78,7 @@ export function quorumWrite(set: ReplicaSet, record: StoredRecord, w: number): P
   const errors: Record<string, string> = {};
   let newestCurrent: string | undefined;
   let acks = 0;
+  let stale = 0;
   let failed = 0;
   let unknown = 0;
   let finished = 0;
@@ -87,6 +102,7 @@ export function quorumWrite(set: ReplicaSet, record: StoredRecord, w: number): P
             acks,
             failed,
             unknown + pending,
+            acks < required && acks + stale >= required ? newestCurrent : undefined,
             settlement,
           ),
         );
@@ -112,8 +128,14 @@ export function quorumWrite(set: ReplicaSet, record: StoredRecord, w: number): P
       }
       call.then(
         (outcome) => {
-          states[i] = 'acked';
-          acks += 1;
+          // A replica that already held exactly this version (a retried put) has it: that is an ack.
+          if (outcome.status === 'stale' && outcome.current !== record.version) {
+            states[i] = 'stale';
+            stale += 1;
+          } else {
+            states[i] = 'acked';
+            acks += 1;
+          }
           if (newestCurrent === undefined || outcome.current > newestCurrent) newestCurrent = outcome.current;
           done();
         },
@@ -139,10 +161,11 @@ function settlementOf(
   errors: Record<string, string>,
   newestCurrent: string | undefined,
 ): WriteSettlement {
-  const s: WriteSettlement = { acked: [], failed: [], unknown: [], errors, newestCurrent };
+  const s: WriteSettlement = { acked: [], stale: [], failed: [], unknown: [], errors, newestCurrent };
   for (let i = 0; i < replicas.length; i++) {
     const state = states[i];
     if (state === 'acked') s.acked.push(replicas[i]!.id);
+    else if (state === 'stale') s.stale.push(replicas[i]!.id);
     else if (state === 'failed') s.failed.push(replicas[i]!.id);
     else s.unknown.push(replicas[i]!.id);
   }

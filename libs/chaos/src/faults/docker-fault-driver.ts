@@ -3,7 +3,9 @@ import Docker from 'dockerode';
 import { RedoubtError } from '@redoubt/errors';
 import type { FaultKind } from '../scenario/scenario-schema.js';
 import type { ChaosTarget } from '../targets/chaos-target.js';
-import type { FaultDriver, TargetState } from './fault-driver.js';
+import { containerIps, HEAL_COMMANDS, linkRuleCommands, runInNetns } from './docker-netns-faults.js';
+import { writeClockOffset } from './clock-offset.js';
+import type { FaultDriver, FaultParams, TargetState } from './fault-driver.js';
 
 export interface DockerFaultDriverOptions {
   /** The compose project whose containers are targets (label com.docker.compose.project). */
@@ -23,6 +25,11 @@ export interface DockerFaultDriverOptions {
    * pid: host), else from inside with `docker exec`; `exec` always from inside.
    */
   crashVia?: 'auto' | 'exec';
+  /**
+   * clock-skew: the folder of the services' libfaketime offset files (CHAOS_CLOCK_DIR; present when the
+   * stack was started with deploy/docker/chaos-clock.yml). Without it clock faults are refused.
+   */
+  clockDir?: string | undefined;
 }
 
 /**
@@ -78,6 +85,9 @@ export class DockerFaultDriver implements FaultDriver {
   private readonly docker: Docker;
   private readonly disconnected = new Map<string, Disconnection[]>();
   private readonly stoppedByUs = new Set<string>();
+  /** Containers with link rules in their network namespace, and services with a skewed clock. */
+  private readonly linkFaulted = new Set<string>();
+  private readonly skewed = new Set<string>();
   /** Containers running when the run looked first: what healAll brings back. */
   private baseline: Set<string> | undefined;
 
@@ -85,8 +95,8 @@ export class DockerFaultDriver implements FaultDriver {
     this.docker = options.docker ?? new Docker();
   }
 
-  supports(): boolean {
-    return true;
+  supports(kind: FaultKind): boolean {
+    return kind !== 'clock-skew' || this.options.clockDir !== undefined;
   }
 
   async inventory(): Promise<ChaosTarget[]> {
@@ -126,9 +136,30 @@ export class DockerFaultDriver implements FaultDriver {
     });
   }
 
-  async inject(kind: FaultKind, target: ChaosTarget): Promise<void> {
+  async inject(kind: FaultKind, target: ChaosTarget, params: FaultParams = {}): Promise<void> {
     const container = this.container(target);
     switch (kind) {
+      case 'partition':
+      case 'slow-link':
+      case 'reset-link': {
+        const peerIps = params.peer ? await containerIps(this.docker, this.idOf(params.peer)) : [];
+        if (params.peer && peerIps.length === 0)
+          throw new RedoubtError(
+            'FAULT_REFUSED',
+            `${params.peer.name} has no address to cut ${target.name} from`,
+          );
+        this.linkFaulted.add(this.idOf(target));
+        await runInNetns(
+          this.docker,
+          this.idOf(target),
+          linkRuleCommands({ kind, peerIps, direction: params.direction ?? 'both', loss: params.loss }),
+        );
+        return;
+      }
+      case 'clock-skew':
+        this.skewed.add(this.serviceOf(target));
+        await writeClockOffset(this.clockDir(), this.serviceOf(target), params.skewMs ?? 0);
+        return;
       case 'kill':
         this.stoppedByUs.add(this.idOf(target));
         await container.kill({ signal: 'SIGKILL' });
@@ -152,9 +183,19 @@ export class DockerFaultDriver implements FaultDriver {
     }
   }
 
-  async undo(kind: FaultKind, target: ChaosTarget): Promise<void> {
+  async undo(kind: FaultKind, target: ChaosTarget, _params?: FaultParams): Promise<void> {
+    if (kind === 'clock-skew') {
+      await writeClockOffset(this.clockDir(), this.serviceOf(target), 0);
+      this.skewed.delete(this.serviceOf(target));
+      return;
+    }
     const container = this.container(target);
     const info = await container.inspect();
+    if (kind === 'partition' || kind === 'slow-link' || kind === 'reset-link') {
+      if (info.State.Running) await runInNetns(this.docker, info.Id, HEAL_COMMANDS);
+      this.linkFaulted.delete(info.Id);
+      return;
+    }
     if (kind === 'pause' && info.State.Paused) await container.unpause();
     if (kind === 'disconnect') await this.reconnect(target);
     if ((kind === 'stop' || kind === 'kill') && !info.State.Running) {
@@ -206,6 +247,20 @@ export class DockerFaultDriver implements FaultDriver {
       }
       this.disconnected.delete(id);
     }
+    for (const id of [...this.linkFaulted]) {
+      try {
+        await runInNetns(this.docker, id, HEAL_COMMANDS);
+        done.push(`healed the links of ${id.slice(0, 12)}`);
+      } catch (error) {
+        done.push(`could not heal the links of ${id.slice(0, 12)}: ${(error as Error).message}`);
+      }
+      this.linkFaulted.delete(id);
+    }
+    for (const service of [...this.skewed]) {
+      await writeClockOffset(this.clockDir(), service, 0);
+      done.push(`reset the clock of ${service}`);
+      this.skewed.delete(service);
+    }
     const bringBack = new Set([...(this.baseline ?? []), ...this.stoppedByUs]);
     for (const c of all.filter((c) => bringBack.has(c.Id) && c.State !== 'running' && c.State !== 'paused')) {
       try {
@@ -231,6 +286,20 @@ export class DockerFaultDriver implements FaultDriver {
         return false;
       }
     });
+  }
+
+  private clockDir(): string {
+    if (!this.options.clockDir)
+      throw new RedoubtError(
+        'FAULT_REFUSED',
+        'clock faults need the stack started with deploy/docker/chaos-clock.yml (npm run chaos:docker does) and CHAOS_CLOCK_DIR',
+      );
+    return this.options.clockDir;
+  }
+
+  /** The compose service (the clock file's name): `gateway-2`, not the container name. */
+  private serviceOf(target: ChaosTarget): string {
+    return target.labels[COMPOSE_SERVICE] ?? target.name;
   }
 
   private idOf(target: ChaosTarget): string {

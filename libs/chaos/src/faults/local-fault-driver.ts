@@ -1,7 +1,8 @@
 import { RedoubtError } from '@redoubt/errors';
 import type { FaultKind } from '../scenario/scenario-schema.js';
 import type { ChaosTarget } from '../targets/chaos-target.js';
-import type { FaultDriver, TargetState } from './fault-driver.js';
+import { writeClockOffset } from './clock-offset.js';
+import type { FaultDriver, FaultParams, TargetState } from './fault-driver.js';
 import type { ControlAction, ProcessControl } from './process-control.js';
 
 /** A process of the local stack as stack.json describes it. */
@@ -23,19 +24,23 @@ const ACTIONS: Partial<Record<FaultKind, ControlAction>> = {
 /**
  * Faults on the processes of `npm start`, through the supervisor's control API: kill (SIGKILL, stays
  * down like `docker kill`), stop (SIGTERM, stays down), pause (SIGSTOP), restart, crash (SIGKILL the
- * supervisor restarts by policy). Cutting a process off the network needs containers: refused here.
+ * supervisor restarts by policy); clock-skew through the libfaketime offset files of a stack started with
+ * REDOUBT_CHAOS_CLOCK=1. Network faults need containers (the docker driver): refused here.
  */
 export class LocalFaultDriver implements FaultDriver {
   readonly name = 'local' as const;
   private readonly touched = new Set<string>();
+  private readonly skewed = new Set<string>();
 
   constructor(
     private readonly control: ProcessControl,
     private readonly processes: readonly LocalProcessInfo[],
+    /** `<home>/clock` of a stack started with REDOUBT_CHAOS_CLOCK=1: clock-skew faults; else refused. */
+    private readonly clockDir?: string,
   ) {}
 
   supports(kind: FaultKind): boolean {
-    return ACTIONS[kind] !== undefined;
+    return ACTIONS[kind] !== undefined || (kind === 'clock-skew' && this.clockDir !== undefined);
   }
 
   async inventory(): Promise<ChaosTarget[]> {
@@ -52,12 +57,20 @@ export class LocalFaultDriver implements FaultDriver {
     });
   }
 
-  async inject(kind: FaultKind, target: ChaosTarget): Promise<void> {
+  async inject(kind: FaultKind, target: ChaosTarget, params: FaultParams = {}): Promise<void> {
+    if (kind === 'clock-skew' && this.clockDir) {
+      this.skewed.add(target.name);
+      await writeClockOffset(this.clockDir, target.name, params.skewMs ?? 0);
+      return;
+    }
     const action = ACTIONS[kind];
     if (!action)
       throw new RedoubtError(
         'FAULT_REFUSED',
-        `the local driver cannot ${kind} ${target.name}: cutting a process off the network needs the docker driver`,
+        `the local driver cannot ${kind} ${target.name}: ` +
+          (kind === 'clock-skew'
+            ? 'start the stack with REDOUBT_CHAOS_CLOCK=1 npm start'
+            : 'network faults need the docker driver'),
         { kind, target: target.name },
       );
     this.touched.add(target.name);
@@ -65,6 +78,11 @@ export class LocalFaultDriver implements FaultDriver {
   }
 
   async undo(kind: FaultKind, target: ChaosTarget): Promise<void> {
+    if (kind === 'clock-skew' && this.clockDir) {
+      await writeClockOffset(this.clockDir, target.name, 0);
+      this.skewed.delete(target.name);
+      return;
+    }
     const [status] = (await this.control.list()).filter((p) => p.name === target.name);
     if (!status) return;
     if (kind === 'pause' && status.state === 'paused') await this.control.act(target.name, 'resume');
@@ -85,6 +103,11 @@ export class LocalFaultDriver implements FaultDriver {
   /** Resumes paused processes, then starts stopped or given-up ones, lowest tier first (Redis, data, ...). */
   async healAll(): Promise<string[]> {
     const done: string[] = [];
+    for (const name of [...this.skewed]) {
+      await writeClockOffset(this.clockDir!, name, 0);
+      this.skewed.delete(name);
+      done.push(`reset the clock of ${name}`);
+    }
     const list = await this.control.list();
     for (const p of list.filter((p) => p.state === 'paused')) {
       await this.control.act(p.name, 'resume');

@@ -1,5 +1,6 @@
 import type { CasVerification } from '../run/cas-verification.js';
 import type { CheckCounts, LostWrite, RecoveredWrite, UnexpectedValue } from '../verify/set-checker.js';
+import type { RegisterCheckResult } from '../verify/register-checker.js';
 import type { PartitionDivergence } from '../verify/replica-convergence.js';
 import type { TimelineBucket, WindowStats } from '../measure/load-timeline.js';
 import type { FaultKind } from '../scenario/scenario-schema.js';
@@ -24,16 +25,21 @@ export interface FaultReport {
   endedAt: number | null;
   detectedAt: number | null;
   timeToDetectMs: number | null;
-  detectSource: 'monitor' | 'probe' | null;
+  /** `load`: a link or clock fault, judged by what clients saw (docs/chaos.md, "Detect and recover"). */
+  detectSource: 'monitor' | 'probe' | 'load' | null;
   recoveredAt: number | null;
   /** From the end of the fault until the target served again. */
   timeToRecoverMs: number | null;
-  recoverSource: 'monitor' | 'probe' | null;
+  recoverSource: 'monitor' | 'probe' | 'load' | null;
   recoverWithinMs: number;
   /** null when the fault was not injected. */
   objectiveMet: boolean | null;
   /** Load while the fault lasted (injection to recovery, or to the end of the fault plus its objective). */
   duringFault: WindowStats | null;
+  /** Link faults: which link, which way (`gateway-1 → data-1`, `data-2 ⇄ every peer`); null otherwise. */
+  link?: string | null;
+  /** clock-skew: the offset, ms; null otherwise. */
+  skewMs?: number | null;
 }
 
 export interface VerificationReport {
@@ -78,6 +84,8 @@ export interface ChaosReport {
     unexpected: UnexpectedValue[];
     unreadable: { key: string; error: string }[];
   } | null;
+  /** The register check (verify/register-checker): lost updates on overwritten keys. */
+  registers: RegisterCheckResult | null;
   replicas: {
     checked: boolean;
     converged: boolean;

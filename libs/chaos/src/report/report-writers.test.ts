@@ -65,6 +65,7 @@ function sampleReport(): ChaosReport {
     verdict: 'fail',
     failures: ['recovery objectives: #2 pause data-<1>: did not recover'],
     aborted: null,
+    registers: { valid: true, overwrittenKeys: 3, writesChecked: 9, lostUpdates: [] },
     writes: {
       attempted: 400,
       acknowledged: 390,

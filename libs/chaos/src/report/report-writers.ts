@@ -13,13 +13,23 @@ const pct = (v: number | null | undefined) =>
 const ms = (v: number | null | undefined) => (v === null || v === undefined ? '—' : formatDuration(v));
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
+/** The target, the link for a link fault (`gateway-1 → data-1`), the offset for a clock fault. */
+function targetOf(f: FaultReport): string {
+  if (f.link) return f.link;
+  if (f.skewMs !== undefined && f.skewMs !== null)
+    return `${f.target} (clock ${f.skewMs >= 0 ? '+' : '−'}${formatDuration(Math.abs(f.skewMs))})`;
+  return f.target;
+}
+
 function faultRows(faults: readonly FaultReport[]): string[][] {
   return faults.map((f) => [
     String(f.index),
     f.kind,
-    f.target,
+    targetOf(f),
     f.outcome + (f.reason ? `: ${f.reason}` : ''),
-    `${ms(f.timeToDetectMs)}${f.detectSource ? ` (${f.detectSource})` : ''}`,
+    f.outcome === 'injected' && f.detectedAt === null && f.recoverSource === 'load'
+      ? 'no client-visible effect'
+      : `${ms(f.timeToDetectMs)}${f.detectSource ? ` (${f.detectSource})` : ''}`,
     `${ms(f.timeToRecoverMs)}${f.recoverSource ? ` (${f.recoverSource})` : ''}`,
     ms(f.recoverWithinMs),
     f.objectiveMet === null ? '—' : f.objectiveMet ? 'met' : 'MISSED',

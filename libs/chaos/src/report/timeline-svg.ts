@@ -87,10 +87,21 @@ export function timelineSvg(
       const x0 = x(fault.injectedAt);
       const width = Math.max(2, x(to) - x0);
       parts.push(
-        `<rect class="fault" x="${x0.toFixed(1)}" y="${top}" width="${width.toFixed(1)}" height="${PANEL_HEIGHT}" fill="#f5a623" fill-opacity="0.18"><title>${escapeXml(`#${fault.index} ${fault.name} (${fault.target})`)}</title></rect>`,
+        `<rect class="fault" x="${x0.toFixed(1)}" y="${top}" width="${width.toFixed(1)}" height="${PANEL_HEIGHT}" fill="#f5a623" fill-opacity="0.18"><title>${escapeXml(`#${fault.index} ${fault.name} (${fault.link ?? fault.target}): detect ${fault.timeToDetectMs ?? '—'} ms, recover ${fault.timeToRecoverMs ?? '—'} ms`)}</title></rect>`,
       );
+      // Each fault's own detection (red) and recovery (green) marks.
+      for (const [at, colour] of [
+        [fault.detectedAt, '#d0021b'],
+        [fault.recoveredAt, '#2e7d32'],
+      ] as const)
+        if (at !== null)
+          parts.push(
+            `<line class="mark" x1="${x(at).toFixed(1)}" x2="${x(at).toFixed(1)}" y1="${top}" y2="${top + PANEL_HEIGHT}" stroke="${colour}" stroke-dasharray="3,2"/>`,
+          );
       if (i === 0)
-        parts.push(`<text x="${(x0 + 2).toFixed(1)}" y="${top + 12}" fill="#b36b00">#${fault.index}</text>`);
+        parts.push(
+          `<text x="${(x0 + 2).toFixed(1)}" y="${top + 12}" fill="#b36b00">#${fault.index} ${escapeXml(fault.kind)}</text>`,
+        );
     }
     for (const fraction of [0, 0.5, 1]) {
       const v = max * fraction;

@@ -1,6 +1,7 @@
 import { env as envSchemas, loadConfig, z } from '@redoubt/config';
 import { RedoubtError } from '@redoubt/errors';
-import { readStackFile, type StackFile } from '@redoubt/local-stack';
+import { existsSync } from 'node:fs';
+import { clockDirOf, readStackFile, type StackFile } from '@redoubt/local-stack';
 
 /** Everything the chaos app needs to reach a running redoubt: endpoints, keys and the cluster's shape. */
 export interface ChaosEnvironment {
@@ -15,6 +16,8 @@ export interface ChaosEnvironment {
   monitors: string[];
   /** The supervisor's control API (local stacks). */
   controlUrl: string | null;
+  /** The clock-skew offset files (local: `<home>/clock` when started with REDOUBT_CHAOS_CLOCK=1). */
+  clockDir?: string | undefined;
   /** Processes of a local stack (name, role, id, url), for the local driver's targets. */
   processes: { name: string; role: string; id?: string; url?: string }[];
   /** Other services by name and URL (docker: SERVICES, as the monitor takes it), for health probes. */
@@ -38,6 +41,7 @@ export function environmentFromStack(stack: StackFile): ChaosEnvironment {
     queuePrefix: stack.cluster.queuePrefix,
     monitors: stack.processes.filter((p) => p.role === 'monitor').map((p) => p.url),
     controlUrl: stack.supervisor.control,
+    clockDir: existsSync(clockDirOf(stack.home)) ? clockDirOf(stack.home) : undefined,
     processes: stack.processes.map((p) => ({ name: p.name, role: p.role, id: p.id, url: p.url })),
     services: stack.processes.map((p) => ({ name: p.name, url: p.url })),
     partitions: stack.cluster.partitions,

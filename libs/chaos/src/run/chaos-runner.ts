@@ -20,6 +20,7 @@ import { buildSchedule } from '../schedule/fault-schedule.js';
 import { createSeededRandom, randomSeed } from '../schedule/seeded-random.js';
 import { readBack } from '../verify/read-back.js';
 import { checkReplicaConvergence, type ConvergenceResult } from '../verify/replica-convergence.js';
+import { checkRegisters, type RegisterCheckResult } from '../verify/register-checker.js';
 import { checkSet, type CheckResult } from '../verify/set-checker.js';
 import { startCasWorkload } from './cas-verification.js';
 import type { ChaosEnvironment } from './chaos-environment.js';
@@ -173,6 +174,10 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunScena
         signal: stop.signal,
         log,
         onInjected: (target) => metrics?.faultStarted(fault.kind, target.name),
+        effect: {
+          timeline,
+          objectives: { maxErrorRate: scenario.steadyState.maxErrorRate, p99Ms: scenario.steadyState.p99 },
+        },
       });
       executions.push(execution);
       const ended = execution.endedAt ?? execution.injectedAt;
@@ -230,11 +235,13 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunScena
 
   // Verification, after healing: every acknowledged write reads back; replicas converge.
   let check: CheckResult | undefined;
-  if (scenario.verify.acknowledgedWrites) {
+  let registers: RegisterCheckResult | undefined;
+  if (scenario.verify.acknowledgedWrites || scenario.verify.registers) {
     const keys = [...new Set(history.all().map((w) => w.key))];
     log(`verifying: reading back ${keys.length} keys`);
     const reads = await readBack({ client, keys, retryForMs: 30_000 });
-    check = checkSet(history.all(), reads);
+    if (scenario.verify.acknowledgedWrites) check = checkSet(history.all(), reads);
+    if (scenario.verify.registers) registers = checkRegisters(history.all(), reads);
   }
   const cas = await casRun?.verify(log);
   let convergence: ConvergenceResult | undefined;
@@ -275,6 +282,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunScena
     scenario,
     aborted,
     check,
+    registers,
     convergence,
     faults,
     scheduled: schedule.length,
@@ -321,6 +329,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunScena
         }
       : null,
     cas: cas ?? null,
+    registers: registers ? { ...registers, lostUpdates: registers.lostUpdates.slice(0, 1000) } : null,
     replicas: convergence
       ? {
           checked: true,

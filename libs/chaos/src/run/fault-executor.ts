@@ -1,8 +1,11 @@
 import { partitionsOf } from '@redoubt/placement';
-import type { FaultDriver } from '../faults/fault-driver.js';
+import type { FaultDriver, FaultParams } from '../faults/fault-driver.js';
 import { checkQuorumGuard } from '../guards/quorum-guard.js';
 import type { ClusterState } from '../measure/cluster-state.js';
+import { effectDetectRecover, type EffectObjectives } from '../measure/effect-probe.js';
 import { FaultProbe, probeDetectRecover } from '../measure/fault-probe.js';
+import type { LoadTimeline } from '../measure/load-timeline.js';
+import { EFFECT_FAULTS, TIMED_FAULTS } from '../scenario/scenario-schema.js';
 import { targetReady } from '../measure/health-probe.js';
 import type { ScheduledFault } from '../schedule/fault-schedule.js';
 import type { ChaosTarget } from '../targets/chaos-target.js';
@@ -17,9 +20,16 @@ export interface FaultExecution {
   reason: string | null;
   injectedAt: number | null;
   endedAt: number | null;
-  /** The chaos app's own probing. */
+  /** The chaos app's own probing (or, for `measuredBy: load`, the load's view). */
   probeDetectedAt: number | null;
   probeRecoveredAt: number | null;
+  /**
+   * `probe`: the target's health and process; `load`: what clients saw (a link between two services or a
+   * clock: the target keeps answering its health checks, docs/chaos.md "Detect and recover").
+   */
+  measuredBy: 'probe' | 'load';
+  /** Link faults: the other end (undefined: every peer). */
+  peer?: ChaosTarget | undefined;
 }
 
 export interface FaultExecutorContext {
@@ -35,6 +45,8 @@ export interface FaultExecutorContext {
   log: (line: string) => void;
   /** Told when the fault is injected (the chaos metrics' active-fault gauge). */
   onInjected?: (target: ChaosTarget) => void;
+  /** The load and its objectives, for faults measured by what clients see. */
+  effect?: { timeline: LoadTimeline; objectives: EffectObjectives };
 }
 
 export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -78,6 +90,12 @@ export async function executeFault(
     endedAt: null,
     probeDetectedAt: null,
     probeRecoveredAt: null,
+    measuredBy:
+      EFFECT_FAULTS.includes(fault.kind) &&
+      (fault.kind === 'clock-skew' || fault.link?.peer !== undefined) &&
+      context.effect !== undefined
+        ? 'load'
+        : 'probe',
   };
   if (signal.aborted) {
     execution.reason = 'the run was aborted before this fault';
@@ -97,12 +115,24 @@ export async function executeFault(
       },
       leader: () => cluster.leader(),
     });
+    if (fault.link?.peer)
+      execution.peer = await resolveTarget(fault.link.peer, fault.pick, {
+        inventory: (await driver.inventory()).filter((t) => t.name !== execution.target?.name),
+        partitionCounts: async () => new Map(),
+        leader: () => cluster.leader(),
+      });
   } catch (error) {
     execution.outcome = 'failed';
     execution.reason = `no target: ${(error as Error).message}`;
     return execution;
   }
   const target = execution.target;
+  const params: FaultParams = {
+    peer: execution.peer,
+    direction: fault.link?.direction ?? 'both',
+    loss: fault.link?.loss,
+    skewMs: fault.skewMs,
+  };
 
   if (target.role === 'data' && !fault.allowBelowWriteQuorum) {
     const placement = await cluster.placement();
@@ -138,7 +168,7 @@ export async function executeFault(
     execution.injectedAt = Date.now();
     log(`fault #${fault.index}: ${fault.kind} ${target.name}`);
     try {
-      await driver.inject(fault.kind, target);
+      await driver.inject(fault.kind, target, params);
     } catch (error) {
       execution.outcome = 'failed';
       execution.reason = `injection failed: ${(error as Error).message}`;
@@ -148,12 +178,21 @@ export async function executeFault(
     execution.outcome = 'injected';
     context.onInjected?.(target);
     const injectedAt = execution.injectedAt;
-    const recovered = () =>
-      probeDetectRecover(fault.kind, probe.samples, before, injectedAt, execution.endedAt ?? injectedAt)
-        .recoveredAt !== null;
+    const effect = context.effect;
+    const measure = () =>
+      execution.measuredBy === 'load' && effect
+        ? effectDetectRecover(
+            effect.timeline.completedBuckets(Date.now()),
+            effect.timeline.bucketMs,
+            effect.objectives,
+            injectedAt,
+            execution.endedAt,
+          )
+        : probeDetectRecover(fault.kind, probe.samples, before, injectedAt, execution.endedAt ?? injectedAt);
+    const recovered = () => measure().recoveredAt !== null;
 
     if (fault.duration !== undefined) {
-      const lasting = fault.kind === 'pause' || fault.kind === 'disconnect';
+      const lasting = TIMED_FAULTS.includes(fault.kind);
       const until = injectedAt + fault.duration;
       // A stopped/killed target may be brought back by the monitor before its duration is up.
       while (Date.now() < until && !signal.aborted && (lasting || !recovered()))
@@ -161,7 +200,7 @@ export async function executeFault(
       if (!lasting && recovered()) execution.endedAt = injectedAt;
       else {
         try {
-          await driver.undo(fault.kind, target);
+          await driver.undo(fault.kind, target, params);
         } catch (error) {
           log(
             `fault #${fault.index}: undo failed (healing at the end will retry): ${(error as Error).message}`,
@@ -175,10 +214,15 @@ export async function executeFault(
     while (!recovered() && Date.now() < deadline && !signal.aborted)
       await abortableSleep(context.probeIntervalMs, signal);
     await probe.stop();
-    const measured = probeDetectRecover(fault.kind, probe.samples, before, injectedAt, execution.endedAt);
+    const measured = measure();
     execution.probeDetectedAt = measured.detectedAt;
     execution.probeRecoveredAt = measured.recoveredAt;
-    log(`fault #${fault.index}: ${target.name} ${probeVerdict(measured, execution.endedAt, deadline)}`);
+    log(
+      `fault #${fault.index}: ${target.name} ` +
+        (execution.measuredBy === 'load' && measured.detectedAt === null
+          ? 'clients saw no effect beyond the steady-state objectives'
+          : probeVerdict(measured, execution.endedAt, deadline)),
+    );
     return execution;
   } finally {
     await probe.stop();

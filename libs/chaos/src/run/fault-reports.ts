@@ -18,8 +18,10 @@ export function faultReports(
   return [...executions]
     .sort((a, b) => a.fault.index - b.fault.index)
     .map((e) => {
+      // A link or clock fault is judged by what clients saw; the monitor's events about its target are
+      // about something else (the target itself stays up).
       const monitor =
-        e.target && e.injectedAt !== null
+        e.target && e.injectedAt !== null && e.measuredBy === 'probe'
           ? monitorDetectRecover(events, e.target, e.injectedAt)
           : { detectedAt: null, recoveredAt: null };
       const detectedAt = monitor.detectedAt ?? e.probeDetectedAt;
@@ -44,11 +46,14 @@ export function faultReports(
         detectedAt,
         timeToDetectMs:
           detectedAt !== null && e.injectedAt !== null ? Math.max(0, detectedAt - e.injectedAt) : null,
-        detectSource: monitor.detectedAt !== null ? 'monitor' : e.probeDetectedAt !== null ? 'probe' : null,
+        detectSource:
+          monitor.detectedAt !== null ? 'monitor' : e.probeDetectedAt !== null ? e.measuredBy : null,
         recoveredAt,
         timeToRecoverMs,
         recoverSource:
-          monitor.recoveredAt !== null ? 'monitor' : e.probeRecoveredAt !== null ? 'probe' : null,
+          monitor.recoveredAt !== null ? 'monitor' : e.probeRecoveredAt !== null ? e.measuredBy : null,
+        link: linkOf(e),
+        skewMs: e.fault.skewMs ?? null,
         recoverWithinMs: e.fault.recoverWithin,
         // An interrupted run stops watching: a recovery it did not see is not judged.
         objectiveMet:
@@ -61,4 +66,13 @@ export function faultReports(
             : null,
       };
     });
+}
+
+/** `gateway-1 → data-1`, `gateway-1 ⇄ data-1`, `data-2 ⇄ every peer` for a link fault; null otherwise. */
+function linkOf(e: FaultExecution): string | null {
+  const link = e.fault.link;
+  if (!link || !e.target) return null;
+  const peer = e.peer?.name ?? (link.peer ? JSON.stringify(link.peer) : 'every peer');
+  const arrow = link.direction === 'both' ? '⇄' : link.direction === 'outbound' ? '→' : '←';
+  return `${e.target.name} ${arrow} ${peer}${link.loss !== undefined ? ` (${Math.round(link.loss * 100)}% loss)` : ''}`;
 }

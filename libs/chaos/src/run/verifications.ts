@@ -3,6 +3,7 @@ import type { FaultReport, VerificationReport } from '../report/report-model.js'
 import { formatDuration } from '../scenario/duration.js';
 import type { Scenario } from '../scenario/scenario-schema.js';
 import type { ConvergenceResult } from '../verify/replica-convergence.js';
+import type { RegisterCheckResult } from '../verify/register-checker.js';
 import type { CheckResult } from '../verify/set-checker.js';
 import type { CasVerification } from './cas-verification.js';
 
@@ -10,6 +11,7 @@ export interface VerificationInput {
   scenario: Scenario;
   aborted: string | null;
   check: CheckResult | undefined;
+  registers?: RegisterCheckResult | undefined;
   convergence: ConvergenceResult | undefined;
   faults: readonly FaultReport[];
   scheduled: number;
@@ -25,7 +27,8 @@ export interface VerificationInput {
  * refusals are allowed); every injected fault met its recovery objective; the steady state (if asked).
  */
 export function verificationsOf(input: VerificationInput): VerificationReport[] {
-  const { scenario, aborted, check, convergence, faults, scheduled, outsideFaults, steadyMet } = input;
+  const { scenario, aborted, check, registers, convergence, faults, scheduled, outsideFaults, steadyMet } =
+    input;
   const verifications: VerificationReport[] = [];
   const add = (name: string, passed: boolean, detail: string) => verifications.push({ name, passed, detail });
   add('run completed', aborted === null, aborted ?? 'load and every scheduled fault ran to the end');
@@ -37,6 +40,17 @@ export function verificationsOf(input: VerificationInput): VerificationReport[] 
         ? 'no write was acknowledged: nothing was verified'
         : `${check.counts.acknowledged} acknowledged, ${check.counts.lost} lost, ${check.counts.unexpected} unexpected, ` +
             `${check.counts.unreadable} unreadable; ${check.counts.unknown} unknown (${check.counts.recoveredUnknown} applied after all)`,
+    );
+  }
+  if (registers) {
+    const first = registers.lostUpdates[0];
+    add(
+      'register check (no lost updates)',
+      registers.valid,
+      registers.valid
+        ? `${registers.writesChecked} acknowledged writes on ${registers.overwrittenKeys} overwritten keys: every read returned the last acknowledged write or a concurrent one`
+        : `${registers.lostUpdates.length} lost updates, e.g. ${first!.key}: write ${first!.lost.id} (${first!.lost.version}) acknowledged, ` +
+            `yet the read returned write ${first!.read.id} (${first!.read.version}), which had finished before it began`,
     );
   }
   if (convergence) {

@@ -61,6 +61,28 @@ faults:
     expect(scenario.faults[3]!.recoverWithin).toBe(10_000);
   });
 
+  it('parses link faults (peer, direction, loss) and clock skews with a sign', () => {
+    const scenario = parseScenario(`${minimal}faults:
+  - { at: 5s, kind: partition, target: gateway-1, peer: data-1, direction: inbound, duration: 4s }
+  - { at: 10s, kind: slow-link, target: gateway-2, peer: { role: data, pick: first }, loss: 0.25, duration: 4s }
+  - { at: 15s, kind: reset-link, target: data-2, duration: 2s }
+  - { at: 20s, kind: clock-skew, target: gateway-2, skew: -1.5m, duration: 5s }
+`);
+    expect(scenario.faults[0]).toMatchObject({
+      kind: 'partition',
+      peer: { service: 'data-1' },
+      direction: 'inbound',
+      duration: 4000,
+    });
+    expect(scenario.faults[1]).toMatchObject({
+      peer: { role: 'data', pick: 'first' },
+      loss: 0.25,
+      direction: 'both',
+    });
+    expect(scenario.faults[2]?.peer).toBeUndefined();
+    expect(scenario.faults[3]).toMatchObject({ kind: 'clock-skew', skew: -90_000 });
+  });
+
   it('accepts every scenario shipped in chaos/scenarios', () => {
     const dir = join(REPO_ROOT, 'chaos', 'scenarios');
     const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
@@ -133,6 +155,38 @@ faults:
       expect(invalidFields(`${minimal}faults: [{ at: 40s, kind: kill, target: data-1 }]\n`)).toEqual([
         'faults[0].at',
       ]);
+    });
+
+    it('a clock skew without a sign, or without a skew, and fields that belong to other kinds', () => {
+      expect(
+        invalidFields(
+          `${minimal}faults: [{ at: 1s, kind: clock-skew, target: gw-1, skew: 30s, duration: 5s }]\n`,
+        ),
+      ).toEqual(['faults[0].skew']);
+      expect(
+        invalidFields(`${minimal}faults: [{ at: 1s, kind: clock-skew, target: gw-1, duration: 5s }]\n`),
+      ).toEqual(['faults[0].skew']);
+      expect(
+        invalidFields(
+          `${minimal}faults: [{ at: 1s, kind: pause, target: gw-1, peer: data-1, duration: 5s }]\n`,
+        ),
+      ).toEqual(['faults[0].peer']);
+      expect(
+        invalidFields(
+          `${minimal}faults: [{ at: 1s, kind: partition, target: gw-1, loss: 0.2, duration: 5s }]\n`,
+        ),
+      ).toEqual(['faults[0].loss']);
+      expect(invalidFields(`${minimal}faults: [{ at: 1s, kind: partition, target: gw-1 }]\n`)).toEqual([
+        'faults[0].duration',
+      ]);
+    });
+
+    it('a clock skew among the random kinds (it needs a skew)', () => {
+      expect(
+        invalidFields(
+          `${minimal}random: { count: 1, kinds: [clock-skew], targets: [gw-1], window: [5s, 10s] }\n`,
+        ),
+      ).toEqual(['random.kinds']);
     });
 
     it('a random window that is inverted', () => {

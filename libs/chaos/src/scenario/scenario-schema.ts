@@ -7,11 +7,49 @@ import { durationField } from './duration.js';
  * `500ms`, `5s`, `2m` (or milliseconds) and parsed to milliseconds. docs/chaos.md describes every field.
  */
 
-export const FAULT_KINDS = ['kill', 'stop', 'pause', 'restart', 'crash', 'disconnect'] as const;
+export const FAULT_KINDS = [
+  'kill',
+  'stop',
+  'pause',
+  'restart',
+  'crash',
+  'disconnect',
+  'partition',
+  'slow-link',
+  'reset-link',
+  'clock-skew',
+] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
-/** Faults that last until they are undone (resume, reconnect): they need a duration. */
-export const TIMED_FAULTS: readonly FaultKind[] = ['pause', 'disconnect'];
+/** Faults on a network link (the target, and a peer or everything else): docs/chaos.md, "Network faults". */
+export const LINK_FAULTS: readonly FaultKind[] = ['partition', 'slow-link', 'reset-link'];
+
+/** Faults that last until they are undone (resume, reconnect, heal a link, reset a clock): they need a duration. */
+export const TIMED_FAULTS: readonly FaultKind[] = ['pause', 'disconnect', ...LINK_FAULTS, 'clock-skew'];
+
+/**
+ * Faults whose target keeps serving its health checks (a link or a clock), so detection and recovery are
+ * what the clients see (the load's error rate and p99 against the steady-state objectives), not the probe.
+ */
+export const EFFECT_FAULTS: readonly FaultKind[] = [...LINK_FAULTS, 'clock-skew'];
+
+export const LINK_DIRECTIONS = ['both', 'inbound', 'outbound'] as const;
+export type LinkDirection = (typeof LINK_DIRECTIONS)[number];
+
+/** `+30s`, `-2m`, `+500ms`: a signed clock offset in milliseconds. */
+const signedDuration = () =>
+  z.string().transform((value, ctx) => {
+    const match = /^\s*([+-])\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$/.exec(value);
+    if (!match) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${JSON.stringify(value)} is not a signed offset (e.g. +30s, -2m)`,
+      });
+      return z.NEVER;
+    }
+    const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[3]!]!;
+    return (match[1] === '-' ? -1 : 1) * Math.round(Number(match[2]) * unit);
+  });
 
 export const TARGET_PICKS = ['random', 'first', 'most-partitions', 'leader'] as const;
 export type TargetPick = (typeof TARGET_PICKS)[number];
@@ -71,9 +109,33 @@ export const faultSchema = z
     recoverWithin: durationField().optional(),
     /** Let this fault take a partition below W live replicas (the guard refuses it otherwise). */
     allowBelowWriteQuorum: z.boolean().default(false),
+    /** Link faults: the other end (absent: every peer, the whole service cut off but for loopback). */
+    peer: targetSelectorSchema.optional(),
+    /** Link faults: `inbound` drops what the target receives from the peer, `outbound` what it sends. */
+    direction: z.enum(LINK_DIRECTIONS).default('both'),
+    /** slow-link: the share of packets dropped on the link (TCP retransmits make it slow); default 0.3. */
+    loss: z.number().gt(0).max(0.9).optional(),
+    /** clock-skew: the target's clock offset while the fault lasts (`+30s`, `-2m`). */
+    skew: signedDuration().optional(),
   })
   .strict()
   .superRefine((fault, ctx) => {
+    if (fault.kind === 'clock-skew' && fault.skew === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['skew'],
+        message: 'a clock-skew fault needs a skew (e.g. +30s)',
+      });
+    if (fault.kind !== 'clock-skew' && fault.skew !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['skew'], message: 'skew is for clock-skew faults only' });
+    if (!LINK_FAULTS.includes(fault.kind) && fault.peer !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['peer'],
+        message: `a ${fault.kind} fault has no peer (link faults do)`,
+      });
+    if (fault.kind !== 'slow-link' && fault.loss !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['loss'], message: 'loss is for slow-link faults only' });
     if (TIMED_FAULTS.includes(fault.kind) && fault.duration === undefined)
       ctx.addIssue({ code: 'custom', path: ['duration'], message: `a ${fault.kind} fault needs a duration` });
     if ((fault.kind === 'restart' || fault.kind === 'crash') && fault.duration !== undefined)
@@ -95,7 +157,12 @@ const range = () =>
 export const randomFaultsSchema = z
   .object({
     count: z.number().int().min(1).max(100),
-    kinds: z.array(z.enum(FAULT_KINDS)).min(1),
+    kinds: z
+      .array(z.enum(FAULT_KINDS))
+      .min(1)
+      .refine((kinds) => !kinds.includes('clock-skew'), {
+        message: 'clock-skew needs a skew: list it under faults, not random',
+      }),
     targets: z.array(targetSelectorSchema).min(1),
     /** Faults start within this window (from the start of the load). */
     window: range(),
@@ -168,6 +235,8 @@ export const verifySchema = z
   .object({
     /** Every acknowledged write reads back with its value or a newer one. */
     acknowledgedWrites: z.boolean().default(true),
+    /** Register check: a read after an acknowledged write returns it or a write not finished before it began. */
+    registers: z.boolean().default(true),
     /** Every partition's replicas have equal digests (after healing), within this long. */
     replicasConverge: z.boolean().default(true),
     convergeWithin: durationField().default(60_000),

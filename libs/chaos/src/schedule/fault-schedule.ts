@@ -1,4 +1,10 @@
-import type { FaultKind, Scenario, TargetSelector } from '../scenario/scenario-schema.js';
+import {
+  TIMED_FAULTS,
+  type FaultKind,
+  type LinkDirection,
+  type Scenario,
+  type TargetSelector,
+} from '../scenario/scenario-schema.js';
 import { createSeededRandom } from './seeded-random.js';
 
 /** One fault of a run, fixed before the run starts: same scenario + seed, same list. */
@@ -19,6 +25,10 @@ export interface ScheduledFault {
   pick: number;
   /** Where it came from: the fixed list, or drawn from the seed. */
   origin: 'fixed' | 'random';
+  /** Link faults: the other end (undefined: every peer) and which way packets are hit. */
+  link?: { peer: TargetSelector | undefined; direction: LinkDirection; loss: number | undefined };
+  /** clock-skew: the offset, ms. */
+  skewMs?: number;
 }
 
 function describeSelector(selector: TargetSelector): string {
@@ -45,6 +55,10 @@ export function buildSchedule(scenario: Scenario, seed: number | string): Schedu
     recoverWithin: fault.recoverWithin ?? recoverDefault,
     allowBelowWriteQuorum: fault.allowBelowWriteQuorum || scenario.guards.allowBelowWriteQuorum,
     origin: 'fixed' as const,
+    ...(fault.peer !== undefined || fault.kind.endsWith('link') || fault.kind === 'partition'
+      ? { link: { peer: fault.peer, direction: fault.direction, loss: fault.loss } }
+      : {}),
+    ...(fault.skew !== undefined ? { skewMs: fault.skew } : {}),
   }));
 
   const random = scenario.random;
@@ -62,7 +76,7 @@ export function buildSchedule(scenario: Scenario, seed: number | string): Schedu
       const target = drawn.pick(random.targets);
       const [low, high] = random.duration;
       const span = low + Math.floor(drawn.next() * (high - low + 1));
-      const timed = kind === 'pause' || kind === 'disconnect';
+      const timed = TIMED_FAULTS.includes(kind);
       const undone = (kind === 'stop' || kind === 'kill') && random.undoStopped;
       faults.push({
         name: `${kind} ${describeSelector(target)}`,

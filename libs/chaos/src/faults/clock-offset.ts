@@ -1,0 +1,18 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { RedoubtError } from '@redoubt/errors';
+
+/**
+ * A clock fault through libfaketime: services started with LD_PRELOAD=libfaketime and
+ * FAKETIME_TIMESTAMP_FILE=<dir>/<service> (docker: deploy/docker/chaos-clock.yml, added by `npm run
+ * chaos:docker`; local: `REDOUBT_CHAOS_CLOCK=1 npm start`, libs/local-stack clock-faults.ts)
+ * read their offset from that file (re-read every second: FAKETIME_CACHE_DURATION=1). Writing `+30s` skews
+ * the service's wall clock (Date.now, gettimeofday, CLOCK_REALTIME) 30 s ahead; monotonic time is left
+ * alone (FAKETIME_DONT_FAKE_MONOTONIC=1), so timers keep working. `+0` undoes it.
+ */
+export async function writeClockOffset(dir: string, service: string, offsetMs: number): Promise<void> {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(service))
+    throw new RedoubtError('FAULT_REFUSED', `not a service name for a clock file: ${service}`);
+  const seconds = offsetMs / 1000;
+  await writeFile(join(dir, service), `${seconds >= 0 ? '+' : ''}${seconds}s\n`);
+}
