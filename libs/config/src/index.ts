@@ -1,5 +1,5 @@
 export { loadConfig, loadConfigOrExit } from './load-config.js';
-export { withSecretFiles, readSecretFilesIntoEnv, SECRET_FILE_SUFFIX } from './secret-files.js';
+export { withSecretFiles, readSecretFilesIntoEnv, isSecretName, SECRET_FILE_SUFFIX } from './secret-files.js';
 export * as env from './env-schemas.js';
 export { z } from 'zod';
 export { clusterEnvShape, checkClusterShape } from './cluster-env.js';

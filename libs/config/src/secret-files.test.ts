@@ -38,7 +38,20 @@ describe('NAME_FILE: a secret read from a file', () => {
   it('keeps inner whitespace and a value without a line end as they are', () => {
     const path = secretFile('spaced', 'a b c d e f g h i j k l\n\n');
     expect(withSecretFiles({ API_KEYS_FILE: path }).API_KEYS).toBe('a b c d e f g h i j k l\n');
-    expect(withSecretFiles({ X_FILE: secretFile('bare', 'bare-value') }).X).toBe('bare-value');
+    expect(withSecretFiles({ ADMIN_KEY_FILE: secretFile('bare', 'bare-value') }).ADMIN_KEY).toBe(
+      'bare-value',
+    );
+  });
+
+  it("leaves the machine's other *_FILE variables alone (paths for other programs, not secrets)", () => {
+    const env = {
+      TF_CLI_CONFIG_FILE: join(dir, 'does-not-exist'),
+      SSL_CERT_FILE: secretFile('cert', 'not a secret'),
+      X_FILE: secretFile('x', 'x'),
+    };
+    const resolved = withSecretFiles(env);
+    expect(resolved).toEqual(env);
+    expect(resolved.SSL_CERT).toBeUndefined();
   });
 
   it('refuses NAME and NAME_FILE both set to different values, naming both', () => {

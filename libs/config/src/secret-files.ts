@@ -5,8 +5,21 @@ import { RedoubtError } from '@redoubt/errors';
 export const SECRET_FILE_SUFFIX = '_FILE';
 
 /**
+ * The secrets that may come from a file. Only these: a machine has other `*_FILE` variables of its own
+ * (`SSL_CERT_FILE`, `TF_CLI_CONFIG_FILE`, ...) that are paths for other programs, not redoubt's secrets,
+ * and reading them (or refusing to start when one is missing) would be wrong.
+ */
+const SECRET_NAMES =
+  /^(CLUSTER_TOKEN|ADMIN_KEY|API_KEYS|REDIS_PASSWORD|REDIS_SENTINEL_PASSWORD|BACKUP_ENCRYPTION_KEY|BACKUP_SIGNING_KEY|BACKUP_S3_[A-Z0-9_]+_(ACCESS_KEY_ID|SECRET_ACCESS_KEY))$/;
+
+/** Whether `NAME` is one of redoubt's secrets, so that `NAME_FILE` supplies it. */
+export function isSecretName(name: string): boolean {
+  return SECRET_NAMES.test(name);
+}
+
+/**
  * The `*_FILE` convention (as the official Postgres and Redis images have it): for every `NAME_FILE` set in
- * `env`, `NAME` becomes the content of that file, without the line end a text editor or `echo` adds.
+ * `env` where NAME is one of redoubt's secrets (isSecretName), `NAME` becomes the content of that file, without the line end a text editor or `echo` adds.
  * Docker Swarm and Kubernetes mount secrets as files (`/run/secrets/<name>`); reading them there keeps the
  * value out of `docker inspect`, the process environment of other containers and the service definition.
  *
@@ -19,8 +32,9 @@ export function withSecretFiles(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const problems: string[] = [];
   const variables: string[] = [];
   for (const [key, path] of Object.entries(env)) {
-    if (!key.endsWith(SECRET_FILE_SUFFIX) || key === SECRET_FILE_SUFFIX || !path) continue;
+    if (!key.endsWith(SECRET_FILE_SUFFIX) || !path) continue;
     const name = key.slice(0, -SECRET_FILE_SUFFIX.length);
+    if (!isSecretName(name)) continue;
     const problem = (message: string) => {
       problems.push(`${key}: ${message}`);
       variables.push(key);

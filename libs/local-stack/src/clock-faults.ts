@@ -34,7 +34,7 @@ export function clockFaultEnv(
   return {
     LD_PRELOAD: libfaketime,
     FAKETIME_TIMESTAMP_FILE: file,
-    FAKETIME_CACHE_DURATION: '1',
+    FAKETIME_NO_CACHE: '1',
     FAKETIME_DONT_FAKE_MONOTONIC: '1',
   };
 }

@@ -6,7 +6,9 @@ import { RedoubtError } from '@redoubt/errors';
  * A clock fault through libfaketime: services started with LD_PRELOAD=libfaketime and
  * FAKETIME_TIMESTAMP_FILE=<dir>/<service> (docker: deploy/docker/chaos-clock.yml, added by `npm run
  * chaos:docker`; local: `REDOUBT_CHAOS_CLOCK=1 npm start`, libs/local-stack clock-faults.ts)
- * read their offset from that file (re-read every second: FAKETIME_CACHE_DURATION=1). Writing `+30s` skews
+ * read their offset from that file on every clock call (FAKETIME_NO_CACHE=1: with a cache, libfaketime
+ * times the cache by the faked clock, so an offset moved backwards was not seen until the faked clock
+ * caught up, up to the size of the jump; measured). Writing `+30s` skews
  * the service's wall clock (Date.now, gettimeofday, CLOCK_REALTIME) 30 s ahead; monotonic time is left
  * alone (FAKETIME_DONT_FAKE_MONOTONIC=1), so timers keep working. `+0` undoes it.
  */
