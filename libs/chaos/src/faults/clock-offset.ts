@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RedoubtError } from '@redoubt/errors';
 
@@ -16,5 +16,9 @@ export async function writeClockOffset(dir: string, service: string, offsetMs: n
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(service))
     throw new RedoubtError('FAULT_REFUSED', `not a service name for a clock file: ${service}`);
   const seconds = offsetMs / 1000;
-  await writeFile(join(dir, service), `${seconds >= 0 ? '+' : ''}${seconds}s\n`);
+  // Written aside and renamed: libfaketime reads the file on every clock call, and must never see it empty
+  // or half written (it would take a garbled offset, or print a parse error into the service's output).
+  const file = join(dir, service);
+  await writeFile(`${file}.tmp`, `${seconds >= 0 ? '+' : ''}${seconds}s\n`);
+  await rename(`${file}.tmp`, file);
 }
