@@ -1,7 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import Docker from 'dockerode';
 import { RedoubtError } from '@redoubt/errors';
-import { EngineEventStream, type EngineEvent } from './engine-events.js';
+import {
+  callEngine,
+  emitToListeners,
+  engineTime,
+  EngineEventStream,
+  type EngineEvent,
+} from './engine-events.js';
 import type {
   OrchestratorDriver,
   RuntimeAction,
@@ -251,36 +257,12 @@ export class DockerDriver implements OrchestratorDriver {
   }
 
   private emit(event: RuntimeEvent): void {
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(event);
-      } catch {
-        // a listener's failure must not stop the event source
-      }
-    }
+    emitToListeners(this.listeners, event);
   }
 
-  private async engine<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (error) {
-      const status = (error as { statusCode?: number }).statusCode;
-      // 304: already in the wanted state (started, paused...): nothing to do.
-      if (status === 304) return undefined as T;
-      throw new RedoubtError(
-        status === undefined ? 'ORCHESTRATOR_UNAVAILABLE' : 'ORCHESTRATOR_ACTION_FAILED',
-        `docker: could not ${what}: ${(error as Error).message}`,
-        { status: status ?? null },
-        { cause: error },
-      );
-    }
+  private engine<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    return callEngine('docker', what, fn);
   }
-}
-
-/** An engine timestamp (RFC 3339) as epoch ms; the zero time (`0001-01-01T00:00:00Z`: never) as null. */
-function engineTime(value: string | undefined): number | null {
-  const ms = value ? Date.parse(value) : NaN;
-  return Number.isFinite(ms) && ms > 0 ? ms : null;
 }
 
 /** Which of two statuses needs recovery more. */

@@ -1,4 +1,6 @@
 import type Docker from 'dockerode';
+import { RedoubtError, type ErrorCode } from '@redoubt/errors';
+import type { RuntimeEvent } from './orchestrator-driver.js';
 
 /** One event of the Docker Engine's stream (GET /events), the fields the drivers read. */
 export interface EngineEvent {
@@ -89,5 +91,51 @@ export class EngineEventStream {
       this.reopenTimer = undefined;
       this.opening = this.connect();
     }, 1_000);
+  }
+}
+
+/** An engine timestamp (RFC 3339) as epoch ms; the zero time (`0001-01-01T00:00:00Z`: never) as null. */
+export function engineTime(value: string | undefined): number | null {
+  const ms = value ? Date.parse(value) : NaN;
+  return Number.isFinite(ms) && ms > 0 ? ms : null;
+}
+
+/** Hands an event to every listener; a listener's failure must not stop the event source. */
+export function emitToListeners(listeners: Set<(event: RuntimeEvent) => void>, event: RuntimeEvent): void {
+  for (const listener of [...listeners]) {
+    try {
+      listener(event);
+    } catch {
+      // a listener's failure must not stop the event source
+    }
+  }
+}
+
+/**
+ * One call to the engine with its failures typed: 304 (already in the wanted state: started, paused...) is
+ * nothing to do; no status at all is an engine that does not answer; `notFound` is the kind of a 404 (the
+ * swarm driver names a missing service as such); any other status is a failed action.
+ */
+export async function callEngine<T>(
+  driver: string,
+  what: string,
+  fn: () => Promise<T>,
+  notFound: ErrorCode = 'ORCHESTRATOR_ACTION_FAILED',
+): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    const status = (error as { statusCode?: number }).statusCode;
+    if (status === 304) return undefined as T;
+    throw new RedoubtError(
+      status === 404
+        ? notFound
+        : status === undefined
+          ? 'ORCHESTRATOR_UNAVAILABLE'
+          : 'ORCHESTRATOR_ACTION_FAILED',
+      `${driver}: could not ${what}: ${(error as Error).message}`,
+      { status: status ?? null },
+      { cause: error },
+    );
   }
 }

@@ -1,6 +1,12 @@
 import Docker from 'dockerode';
 import { RedoubtError } from '@redoubt/errors';
-import { EngineEventStream, type EngineEvent } from './engine-events.js';
+import {
+  callEngine,
+  emitToListeners,
+  engineTime,
+  EngineEventStream,
+  type EngineEvent,
+} from './engine-events.js';
 import type {
   OrchestratorDriver,
   RuntimeAction,
@@ -269,44 +275,17 @@ export class SwarmDriver implements OrchestratorDriver {
   }
 
   private emit(event: RuntimeEvent): void {
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(event);
-      } catch {
-        // a listener's failure must not stop the event source
-      }
-    }
+    emitToListeners(this.listeners, event);
   }
 
-  private async engine<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (error) {
-      const status = (error as { statusCode?: number }).statusCode;
-      if (status === 304) return undefined as T;
-      throw new RedoubtError(
-        status === 404
-          ? 'ORCHESTRATOR_TARGET_NOT_FOUND'
-          : status === undefined
-            ? 'ORCHESTRATOR_UNAVAILABLE'
-            : 'ORCHESTRATOR_ACTION_FAILED',
-        `swarm: could not ${what}: ${(error as Error).message}`,
-        { status: status ?? null },
-        { cause: error },
-      );
-    }
+  private engine<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    return callEngine('swarm', what, fn, 'ORCHESTRATOR_TARGET_NOT_FOUND');
   }
 }
 
 function errorOf(task: SwarmTask | undefined): string {
   const error = task?.Status?.Err;
   return error ? ` (${error})` : '';
-}
-
-/** An engine timestamp (RFC 3339) as epoch ms; the zero time as null. */
-function engineTime(value: string | undefined): number | null {
-  const ms = value ? Date.parse(value) : NaN;
-  return Number.isFinite(ms) && ms > 0 ? ms : null;
 }
 
 /** Which of two statuses needs recovery more. */
